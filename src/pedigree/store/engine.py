@@ -1,0 +1,120 @@
+"""Database engines for both backends, transactions, and Alembic migrations.
+
+SQLite: WAL mode, and writers take the database lock up front (``BEGIN IMMEDIATE``) so
+two processes never both read the tree head and then race to extend it. PostgreSQL:
+writers lock the single ``ledger_state`` row (``SELECT … FOR UPDATE``), a
+transaction-scoped lock that serialises the sequencer and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from pedigree.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 60_000
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def describe_db_error(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    first = str(original).strip().splitlines()
+    return first[0] if first else type(original).__name__
+
+
+@contextlib.contextmanager
+def db_errors(where: str) -> Iterator[None]:
+    """Turn driver failures (unreachable server, corrupt file) into a one-line StoreError."""
+    try:
+        yield
+    except (OperationalError, DBAPIError) as exc:
+        raise StoreError(f"cannot use the store at {where}: {describe_db_error(exc)}") from None
+    except SQLAlchemyError as exc:  # pragma: no cover - unexpected driver states
+        raise StoreError(f"store error at {where}: {describe_db_error(exc)}") from None
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the write lock (see module docstring); commits on success."""
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` many rows through the driver's ``executemany`` directly.
+
+    Same effect as ``conn.execute(table.insert(), rows)`` without SQLAlchemy's
+    per-row parameter processing, which dominates large appends. All rows share the
+    first row's keys.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
+
+
+def current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the latest revision, under the write lock."""
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(7411730)"))
+            command.upgrade(_alembic_config(conn), "head")

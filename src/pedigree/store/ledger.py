@@ -1,0 +1,571 @@
+"""The ``Ledger``: one append-only, signed, Merkle-hashed log and its query tables.
+
+Every write goes through ``append_many``: in one transaction under the write lock it
+checks each record against what is recorded, numbers it, hashes it into the tree,
+updates the projections, and signs the new tree head. So the latest signed head always
+covers every acknowledged record, and a crash leaves either all of a batch or none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Connection, Engine, select, update
+
+from pedigree import __version__
+from pedigree.errors import NotFoundError, RecordError, SigningKeyError, StoreError
+from pedigree.ledger import merkle
+from pedigree.ledger.canonical import Envelope, canonical_json
+from pedigree.ledger.checkpoint import (
+    SignedCheckpoint,
+    key_id,
+    load_public_key,
+    public_key_pem,
+    sign_checkpoint,
+    verify_checkpoint,
+)
+from pedigree.ledger.proofs import (
+    ConsistencyEvidence,
+    ConsistencyProof,
+    InclusionProof,
+    RecordEvidence,
+)
+from pedigree.model import LogEntry, RecordBody, body_to_json, format_time, parse_submission
+from pedigree.store import audit as audit_mod
+from pedigree.store import queries
+from pedigree.store import schema as t
+from pedigree.store.config import StoreLocation, locate
+from pedigree.store.engine import (
+    bulk_insert,
+    current_revision,
+    db_errors,
+    head_revision,
+    make_engine,
+    migrate,
+    write_transaction,
+)
+from pedigree.store.keys import create_signing_key, load_public_key_file, load_signing_key
+from pedigree.store.nodes import Selection, resolve
+from pedigree.store.projection import Projector
+
+TILE_LEVEL = 8
+"""Perfect subtrees of this level and above are stored; smaller ones are rehashed from
+leaves when a proof needs them (at most 255 leaf hashes), which keeps appends lean."""
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """Where a record landed. ``existing`` means an identical record was already at ``seq``."""
+
+    seq: int
+    existing: bool = False
+
+
+@dataclass(slots=True)
+class _State:
+    size: int
+    frontier: list[bytes]
+    last_time: str
+    head_json: str
+
+    @property
+    def head(self) -> SignedCheckpoint:
+        return SignedCheckpoint.model_validate_json(self.head_json)
+
+
+_STATE = select(t.ledger_state).where(t.ledger_state.c.id == 1)
+_STATE_FOR_UPDATE = _STATE.with_for_update()
+_UPDATE_STATE = update(t.ledger_state).where(t.ledger_state.c.id == 1)
+
+
+def default_actor() -> str:
+    """Who is writing: ``$PEDIGREE_ACTOR``, else the OS user."""
+    if os.environ.get("PEDIGREE_ACTOR"):
+        return os.environ["PEDIGREE_ACTOR"]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return f"uid:{os.getuid()}"
+
+
+class Ledger:
+    """Open with ``Ledger.open()`` (or create with ``Ledger.init()``); close when done."""
+
+    def __init__(
+        self,
+        location: StoreLocation,
+        engine: Engine,
+        *,
+        log_id: str,
+        public_key: Ed25519PublicKey,
+        actor: str | None = None,
+    ) -> None:
+        self.location = location
+        self.engine = engine
+        self.log_id = log_id
+        self.public_key = public_key
+        self.actor = actor or default_actor()
+        self._key: Ed25519PrivateKey | None = None
+        self._where = location.describe()
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        store: str | os.PathLike[str] | None = None,
+        database_url: str | None = None,
+        *,
+        actor: str | None = None,
+    ) -> tuple[Ledger, bool]:
+        """Create (or upgrade) a store; returns the ledger and whether it was new."""
+        location = locate(store, database_url, for_init=True)
+        try:
+            location.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store directory {location.path}: {exc.strerror}") from None
+        engine = make_engine(location.url)
+        where = location.describe()
+        with db_errors(where):
+            migrate(engine)
+            with write_transaction(engine) as conn:
+                meta = _read_meta(conn)
+                if meta:
+                    ledger = cls(
+                        location,
+                        engine,
+                        log_id=meta["log_id"],
+                        public_key=load_public_key(meta["public_key"]),
+                        actor=actor,
+                    )
+                    ledger._signing_key()  # the key here must be this ledger's
+                    return ledger, False
+                if location.key_path.exists():
+                    key = load_signing_key(location.key_path)
+                else:
+                    key = create_signing_key(location.key_path, location.public_key_path)
+                log_id = str(uuid.uuid4())
+                now = datetime.now(UTC)
+                conn.execute(
+                    t.meta.insert(),
+                    [
+                        {"key": "log_id", "value": log_id},
+                        {"key": "public_key", "value": public_key_pem(key.public_key())},
+                        {"key": "key_id", "value": key_id(key.public_key())},
+                        {"key": "created_at", "value": format_time(now)},
+                        {"key": "created_by", "value": f"pedigree {__version__}"},
+                    ],
+                )
+                head = sign_checkpoint(key, log_id=log_id, size=0, root=merkle.EMPTY_ROOT, time=now)
+                conn.execute(
+                    t.ledger_state.insert(),
+                    {
+                        "id": 1,
+                        "size": 0,
+                        "frontier": b"",
+                        "last_time": format_time(now),
+                        "head": head.model_dump_json(),
+                    },
+                )
+                conn.execute(t.checkpoints.insert(), {"size": 0, "signed": head.model_dump_json()})
+        ledger = cls(location, engine, log_id=log_id, public_key=key.public_key(), actor=actor)
+        ledger._key = key
+        return ledger, True
+
+    @classmethod
+    def open(
+        cls,
+        store: str | os.PathLike[str] | None = None,
+        database_url: str | None = None,
+        *,
+        actor: str | None = None,
+    ) -> Ledger:
+        """Open an existing store (see ``pedigree.store.config`` for where it is looked for)."""
+        location = locate(store, database_url)
+        if location.backend == "sqlite" and not location.sqlite_path.exists():
+            raise StoreError(f"no Pedigree store at {location.path} (run `pedigree init` first)")
+        engine = make_engine(location.url)
+        where = location.describe()
+        with db_errors(where), engine.connect() as conn:
+            revision = current_revision(conn)
+            head = head_revision()
+            if revision is None:
+                raise StoreError(f"{where} is not a Pedigree store (run `pedigree init`)")
+            if revision != head:
+                raise StoreError(
+                    f"the store at {where} is at schema revision {revision}, this Pedigree "
+                    f"expects {head}: run `pedigree init` to upgrade it"
+                    if revision < head
+                    else f"the store at {where} was written by a newer Pedigree (revision {revision})"
+                )
+            meta = _read_meta(conn)
+        if not meta:
+            raise StoreError(f"{where} has no ledger yet (run `pedigree init`)")
+        return cls(
+            location,
+            engine,
+            log_id=meta["log_id"],
+            public_key=load_public_key(meta["public_key"]),
+            actor=actor,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.public_key)
+
+    def _signing_key(self) -> Ed25519PrivateKey:
+        if self._key is None:
+            key = load_signing_key(self.location.key_path)
+            if key_id(key.public_key()) != self.key_id:
+                raise SigningKeyError(
+                    f"the signing key {self.location.key_path} (id {key_id(key.public_key())[:16]}…) "
+                    f"is not this ledger's key (id {self.key_id[:16]}…)"
+                )
+            self._key = key
+        return self._key
+
+    def trusted_key(self) -> Ed25519PublicKey:
+        """The key to audit against: the store directory's, not the database's copy."""
+        if self.location.public_key_path.exists():
+            return load_public_key_file(self.location.public_key_path)
+        if self.location.key_path.exists():
+            return self._signing_key().public_key()
+        return self.public_key
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def append(self, record: RecordBody | dict[str, Any], *, actor: str | None = None) -> Appended:
+        """Append one record (a model, or ``{"schema": …, "body": …}``)."""
+        return self.append_many([record], actor=actor)[0]
+
+    def append_many(
+        self, records: Iterable[RecordBody | dict[str, Any]], *, actor: str | None = None
+    ) -> list[Appended]:
+        """Append records atomically, in order; a later one may refer to an earlier one."""
+        # Validate and canonicalise before taking the lock: the envelope splices these in.
+        prepared = _prepare(list(records))
+        if not prepared:
+            return []
+        actor = actor or self.actor
+        key = self._signing_key()
+        results: list[Appended] = []
+        with db_errors(self._where), write_transaction(self.engine) as conn:
+            state = self._state(conn, lock=True)
+            now_dt = datetime.now(UTC)
+            now = format_time(now_dt)
+            if now < state.last_time:  # the clock stepped back: keep log time monotonic
+                now, now_dt = state.last_time, _parse(state.last_time)
+            projector = Projector(conn)
+            projector.prefetch(body for _, _, body in prepared)
+            size, frontier = state.size, state.frontier
+            rows: list[dict[str, Any]] = []
+            nodes: list[dict[str, Any]] = []
+            envelope = Envelope(actor, now)
+            for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
+                try:
+                    existing = projector.apply(size + 1, body)
+                except RecordError as exc:
+                    if len(prepared) == 1:
+                        raise
+                    raise type(exc)(f"item {position} of {len(prepared)}: {exc}") from None
+                if existing is not None:
+                    results.append(Appended(existing, existing=True))
+                    continue
+                size += 1
+                data = envelope(body=body_bytes, schema=schema, seq=size)
+                leaf = merkle.leaf_hash(data)
+                for level, idx, digest in merkle.append_leaf(frontier, size - 1, leaf):
+                    if level >= TILE_LEVEL:
+                        nodes.append({"level": level, "idx": idx, "hash": digest})
+                rows.append(
+                    {"seq": size, "time": now, "actor": actor, "schema": schema, "canonical": data, "leaf_hash": leaf}
+                )
+                results.append(Appended(size))
+            if rows:
+                bulk_insert(conn, t.records, rows)
+                projector.flush()
+                bulk_insert(conn, t.merkle_nodes, nodes)
+                self._write_head(conn, key, size, frontier, now_dt)
+        return results
+
+    def _write_head(
+        self, conn: Connection, key: Ed25519PrivateKey, size: int, frontier: list[bytes], now: datetime
+    ) -> SignedCheckpoint:
+        head = sign_checkpoint(key, log_id=self.log_id, size=size, root=merkle.fold(frontier), time=now)
+        conn.execute(
+            _UPDATE_STATE,
+            {"size": size, "frontier": b"".join(frontier), "last_time": format_time(now), "head": head.model_dump_json()},
+        )
+        return head
+
+    def _state(self, conn: Connection, *, lock: bool = False) -> _State:
+        row = conn.execute(_STATE_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _STATE).first()
+        if row is None:
+            raise StoreError(f"{self._where} has no ledger state (run `pedigree init`)")
+        blob = bytes(row.frontier)
+        if len(blob) != 32 * len(merkle.frontier_levels(row.size)):
+            raise StoreError("the stored tree frontier is damaged (run `pedigree audit`)")
+        frontier = [blob[i : i + 32] for i in range(0, len(blob), 32)]
+        return _State(row.size, frontier, row.last_time, row.head)
+
+    # --- checkpoints and proofs -------------------------------------------------------------
+
+    def head(self) -> SignedCheckpoint:
+        """The latest signed tree head: it covers every acknowledged record."""
+        with self._connect() as conn:
+            return self._state(conn).head
+
+    @property
+    def size(self) -> int:
+        return self.head().size
+
+    def checkpoint(self) -> SignedCheckpoint:
+        """Sign the current tree head afresh and keep it, for later consistency proofs."""
+        key = self._signing_key()
+        with db_errors(self._where), write_transaction(self.engine) as conn:
+            state = self._state(conn, lock=True)
+            verify_checkpoint(state.head, self.public_key)
+            root = merkle.fold(state.frontier)
+            if root != state.head.root:
+                raise StoreError("the stored tree frontier does not match the signed head (run `pedigree audit`)")
+            signed = sign_checkpoint(
+                key, log_id=self.log_id, size=state.size, root=root, time=datetime.now(UTC)
+            )
+            conn.execute(t.checkpoints.insert(), {"size": signed.size, "signed": signed.model_dump_json()})
+        return signed
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        """Stored checkpoints, oldest first."""
+        with self._connect() as conn:
+            rows = conn.execute(select(t.checkpoints.c.signed).order_by(t.checkpoints.c.id)).scalars()
+            return [SignedCheckpoint.model_validate_json(r) for r in rows]
+
+    def _checkpoint_of_size(self, conn: Connection, size: int | None) -> SignedCheckpoint:
+        head = self._state(conn).head
+        if size is None or size == head.size:
+            return head
+        row = conn.execute(
+            select(t.checkpoints.c.signed)
+            .where(t.checkpoints.c.size == size)
+            .order_by(t.checkpoints.c.id.desc())
+        ).first()
+        if row is None:
+            sizes = sorted(set(conn.execute(select(t.checkpoints.c.size)).scalars()) | {head.size})
+            raise NotFoundError(
+                f"no signed checkpoint of size {size} (signed sizes: {', '.join(map(str, sizes[-12:]))})"
+            )
+        return SignedCheckpoint.model_validate_json(row.signed)
+
+    def _perfect(self, conn: Connection) -> Callable[[list[merkle.Perfect]], dict[merkle.Perfect, bytes]]:
+        def fetch(parts: list[merkle.Perfect]) -> dict[merkle.Perfect, bytes]:
+            out: dict[merkle.Perfect, bytes] = {}
+            for level, idx in parts:
+                if level >= TILE_LEVEL:
+                    row = conn.execute(
+                        select(t.merkle_nodes.c.hash).where(
+                            t.merkle_nodes.c.level == level, t.merkle_nodes.c.idx == idx
+                        )
+                    ).first()
+                    if row is None:
+                        raise StoreError(f"Merkle node {level}/{idx} is missing (run `pedigree audit`)")
+                    out[(level, idx)] = bytes(row.hash)
+                else:
+                    first, last = idx << level, (idx + 1) << level  # leaves, 0-based
+                    leaves = conn.execute(
+                        select(t.records.c.leaf_hash)
+                        .where(t.records.c.seq > first, t.records.c.seq <= last)
+                        .order_by(t.records.c.seq)
+                    ).scalars()
+                    out[(level, idx)] = merkle.root(bytes(x) for x in leaves)
+            return out
+
+        return fetch
+
+    def prove(self, seq: int, *, tree_size: int | None = None) -> RecordEvidence:
+        """Inclusion proof of record ``seq`` against the head (or a stored checkpoint's size)."""
+        with self._connect() as conn:
+            checkpoint = self._checkpoint_of_size(conn, tree_size)
+            if not 1 <= seq <= checkpoint.size:
+                raise NotFoundError(
+                    f"record {seq} is not in the signed tree of size {checkpoint.size}"
+                )
+            row = conn.execute(select(t.records.c.canonical).where(t.records.c.seq == seq)).first()
+            if row is None:
+                raise NotFoundError(f"record {seq} is missing from the log (run `pedigree audit`)")
+            ranges = merkle.inclusion_ranges(seq - 1, checkpoint.size)
+            hashes = merkle.resolve_ranges(ranges, self._perfect(conn))
+        return RecordEvidence(
+            record=json.loads(row.canonical),
+            proof=InclusionProof(
+                seq=seq, leaf_index=seq - 1, tree_size=checkpoint.size, hashes=[h.hex() for h in hashes]
+            ),
+            checkpoint=checkpoint,
+        )
+
+    def prove_consistency(self, first: int, second: int | None = None) -> ConsistencyEvidence:
+        """Proof that the tree at ``second`` (default: now) extends the tree at ``first``."""
+        with self._connect() as conn:
+            new = self._checkpoint_of_size(conn, second)
+            old = self._checkpoint_of_size(conn, first)
+            if old.size > new.size:
+                raise NotFoundError(f"size {old.size} is after size {new.size}; give the older first")
+            ranges = merkle.consistency_ranges(old.size, new.size)
+            hashes = merkle.resolve_ranges(ranges, self._perfect(conn))
+        return ConsistencyEvidence(
+            proof=ConsistencyProof(
+                first_size=old.size, second_size=new.size, hashes=[h.hex() for h in hashes]
+            ),
+            first=old,
+            second=new,
+        )
+
+    # --- reading the log --------------------------------------------------------------------
+
+    def entry(self, seq: int) -> LogEntry:
+        with self._connect() as conn:
+            row = conn.execute(
+                select(t.records.c.canonical, t.records.c.leaf_hash).where(t.records.c.seq == seq)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no record {seq} in the log")
+        return LogEntry.from_canonical(bytes(row.canonical), bytes(row.leaf_hash))
+
+    def entries(self, **filters: Any) -> list[LogEntry]:
+        """Records in log order; filters as in ``queries.log_query``."""
+        with self._connect() as conn:
+            return queries.log_entries(conn, **filters)
+
+    # --- lineage ----------------------------------------------------------------------------
+
+    def as_of(self, value: int | str | datetime | None) -> int | None:
+        """A log position from a seq, an ISO time or a datetime (``None`` means now)."""
+        with self._connect() as conn:
+            return queries.as_of_seq(conn, value)
+
+    def resolve(self, ref: str, *, as_of: int | str | datetime | None = None) -> Selection:
+        with self._connect() as conn:
+            return resolve(conn, ref, queries.as_of_seq(conn, as_of))
+
+    def trace(
+        self,
+        ref: str,
+        *,
+        direction: str = "up",
+        depth: int | None = None,
+        as_of: int | str | datetime | None = None,
+    ) -> queries.Graph:
+        """The upstream (``up``) or downstream (``down``) closure of a node."""
+        with self._connect() as conn:
+            return queries.trace(conn, ref, direction, depth, queries.as_of_seq(conn, as_of))
+
+    def path(
+        self, source: str, target: str, *, as_of: int | str | datetime | None = None
+    ) -> queries.Graph | None:
+        """How ``source`` leads to ``target`` (or ``target`` to ``source``), or ``None``."""
+        with self._connect() as conn:
+            return queries.path(conn, source, target, queries.as_of_seq(conn, as_of))
+
+    def impact(self, ref: str, *, as_of: int | str | datetime | None = None) -> queries.Graph:
+        """Everything downstream of a node, each with its kind and status."""
+        return self.trace(ref, direction="down", as_of=as_of)
+
+    def show(self, ref: str, *, as_of: int | str | datetime | None = None) -> queries.NodeDetails:
+        with self._connect() as conn:
+            return queries.show(conn, ref, queries.as_of_seq(conn, as_of))
+
+    # --- maintenance ------------------------------------------------------------------------
+
+    def audit(self, *, trusted_key: Ed25519PublicKey | None = None, progress: Progress | None = None) -> audit_mod.AuditReport:
+        """Recompute the whole log, its tree and every checkpoint; name the first mismatch."""
+        key = trusted_key or self.trusted_key()
+        with self._connect() as conn:
+            return audit_mod.audit(conn, log_id=self.log_id, trusted_key=key, tile_level=TILE_LEVEL, progress=progress)
+
+    def reindex(self, *, progress: Progress | None = None) -> int:
+        """Drop and rebuild every projection from the log; returns the records replayed."""
+        count = 0
+        with db_errors(self._where), write_transaction(self.engine) as conn:
+            self._state(conn, lock=True)
+            for table in reversed(t.PROJECTIONS):
+                conn.execute(table.delete())
+            projector = Projector(conn)
+            last = 0
+            while True:
+                rows = conn.execute(
+                    select(t.records.c.seq, t.records.c.canonical, t.records.c.leaf_hash)
+                    .where(t.records.c.seq > last)
+                    .order_by(t.records.c.seq)
+                    .limit(5000)
+                ).all()
+                if not rows:
+                    break
+                for row in rows:
+                    entry = LogEntry.from_canonical(bytes(row.canonical), bytes(row.leaf_hash))
+                    try:
+                        if projector.apply(row.seq, entry.body) is not None:
+                            raise RecordError("it repeats an earlier record")
+                    except RecordError as exc:
+                        raise StoreError(f"record {row.seq} cannot be replayed: {exc}") from None
+                projector.flush()
+                projector.forget_bodies()
+                last = rows[-1].seq
+                count += len(rows)
+                if progress:
+                    progress(count)
+        return count
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A read transaction (one consistent snapshot), with store errors made readable."""
+        with db_errors(self._where), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+
+def _prepare(
+    records: list[RecordBody | dict[str, Any]],
+) -> list[tuple[str, bytes, RecordBody]]:
+    """(schema id, canonical body, model) per record; models pass through, dicts are parsed
+    as submissions. An error names the item when there are several."""
+    out = []
+    for position, record in enumerate(records, start=1):
+        try:
+            body = record if isinstance(record, RecordBody) else parse_submission(record)
+            out.append((body.schema_id(), canonical_json(body_to_json(body)), body))
+        except RecordError as exc:
+            if len(records) == 1:
+                raise
+            raise type(exc)(f"item {position} of {len(records)}: {exc}") from None
+    return out
+
+
+def _read_meta(conn: Connection) -> dict[str, str]:
+    return {row.key: row.value for row in conn.execute(select(t.meta.c.key, t.meta.c.value))}
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+__all__ = ["Appended", "Ledger", "Progress"]

@@ -1,0 +1,531 @@
+"""Projections: the query tables derived from the log, and the checks made on the way in.
+
+A ``Projector`` lives for one write transaction. For each record it checks references
+(no dangling versions, runs, agents or annotations), identity conflicts and lineage
+cycles, then queues rows for the projection tables; ``flush`` writes them in bulk. The
+same code rebuilds everything from the log in ``reindex``, so append and rebuild cannot
+disagree.
+
+Graph node ids are the ``seq`` of the record that created the node (a version record,
+or the first record of a run), which makes a rebuild give identical ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, select, update
+
+from pedigree.errors import ConflictError, DanglingReferenceError, LineageCycleError
+from pedigree.model import (
+    Agent,
+    Annotation,
+    EntityVersion,
+    LogEntry,
+    ModelVersion,
+    RecordBody,
+    Run,
+    Target,
+    VersionRef,
+)
+from pedigree.model.records import TRAINING_ROLES
+from pedigree.model.types import format_time
+from pedigree.store import schema as t
+from pedigree.store.engine import bulk_insert
+from pedigree.store.graph import walk
+
+
+@dataclass(slots=True)
+class _RunState:
+    node_id: int
+    seq: int
+    job_id: int
+    kind: str
+
+
+@dataclass(slots=True)
+class _Identity:
+    """Where a record with an identity (version, agent, annotation) was first recorded."""
+
+    id: int
+    seq: int
+
+
+def _fmt(ref: VersionRef) -> str:
+    return f"{ref.namespace}:{ref.name}@{ref.version}"
+
+
+class Projector:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+        self.updates: list[tuple[Table, Any, int]] = []  # (table, where-clause, superseded_seq)
+        self._datasets: dict[tuple[str, str], tuple[int, str] | None] = {}
+        self._versions: dict[tuple[int, str], _Identity | None] = {}
+        self._jobs: dict[tuple[str, str], int | None] = {}
+        self._runs: dict[str, _RunState | None] = {}
+        self._agents: dict[str, _Identity | None] = {}
+        self._annotations: dict[str, _Identity | None] = {}
+        self._bodies: dict[int, RecordBody] = {}  # bodies written in this transaction
+        self._new_nodes: set[int] = set()  # graph nodes created in this transaction
+        self._new_datasets: set[int] = set()
+        self._pending_sources: set[int] = set()  # nodes with edges queued but not flushed
+
+    # --- public --------------------------------------------------------------------------
+
+    def apply(self, seq: int, body: RecordBody) -> int | None:
+        """Check and project ``body`` as record ``seq``.
+
+        Returns the seq of an identical record already in the log when this one would add
+        nothing (appending the same version twice is a no-op), else ``None``.
+        """
+        if isinstance(body, EntityVersion):
+            existing = self._version(seq, body)
+        elif isinstance(body, Run):
+            existing = self._run(seq, body)
+        elif isinstance(body, Annotation):
+            existing = self._annotation(seq, body)
+        elif isinstance(body, Agent):
+            existing = self._agent(seq, body)
+        else:  # pragma: no cover - every record type is handled above
+            raise TypeError(f"no projection for {type(body).__name__}")
+        if existing is None:
+            self._bodies[seq] = body
+        return existing
+
+    def forget_bodies(self) -> None:
+        """Drop cached bodies (a rebuild replays the whole log; memory stays bounded)."""
+        self._bodies.clear()
+
+    def flush(self) -> None:
+        for table in t.PROJECTIONS:
+            bulk_insert(self.conn, table, self.inserts.pop(table, []))
+        for table, where, superseded in self.updates:
+            column = "seq_to" if table is t.edges else "superseded_seq"
+            self.conn.execute(update(table).where(where).values({column: superseded}))
+        self.updates.clear()
+        self._pending_sources.clear()
+
+    # --- lookups (this transaction first, then the tables, many keys per query) -----------
+
+    def prefetch(self, bodies: Iterable[RecordBody]) -> None:
+        """Load every recorded identity a batch mentions in a few queries, not one per record."""
+        versions: set[tuple[str, str, str]] = set()
+        datasets: set[tuple[str, str]] = set()
+        jobs: set[tuple[str, str]] = set()
+        runs: set[str] = set()
+        agents: set[str] = set()
+        notes: set[str] = set()
+        for body in bodies:
+            if isinstance(body, EntityVersion):
+                versions.add((body.namespace, body.name, body.version))
+                versions.update((r.namespace, r.name, r.version) for r in body.derived_from)
+            elif isinstance(body, Run):
+                jobs.add((body.job.namespace, body.job.name))
+                runs.add(str(body.run_id))
+                if body.parent_run_id is not None:
+                    runs.add(str(body.parent_run_id))
+                versions.update((r.namespace, r.name, r.version) for r in (*body.inputs, *body.outputs))
+                agents.update(a.agent for a in body.agents)
+            elif isinstance(body, Annotation):
+                notes.add(str(body.annotation_id))
+                if body.supersedes is not None:
+                    notes.add(str(body.supersedes))
+                kind, key = _target_key(body.target)
+                {"dataset": datasets, "version": versions, "job": jobs, "run": runs, "agent": agents}[
+                    kind
+                ].add(key)  # type: ignore[attr-defined]
+            elif isinstance(body, Agent):
+                agents.add(body.agent_id)
+        self._load_datasets(datasets)
+        self._load_versions(versions)
+        self._load_jobs(jobs)
+        self._load_runs(runs)
+        self._load_agents(agents)
+        self._load_annotations(notes)
+
+    def _query(self, statement: Any, keys: Iterable[Any], **params: Any) -> list[Any]:
+        rows: list[Any] = []
+        for chunk in _chunks(sorted(keys)):
+            rows += self.conn.execute(statement, {"keys": list(chunk), **params}).all()
+        return rows
+
+    def _load_datasets(self, keys: Iterable[tuple[str, str]]) -> None:
+        todo = {k for k in keys if k not in self._datasets}
+        if todo:
+            rows = self._query(_Q_DATASETS, {name for _, name in todo})
+            found = {(r.namespace, r.name): (r.id, r.kind) for r in rows}
+            self._datasets.update({k: found.get(k) for k in todo})
+
+    def _load_versions(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Datasets and versions together: one query joins them."""
+        todo = {
+            key
+            for key in keys
+            if (key[0], key[1]) not in self._datasets
+            or (
+                (ds := self._datasets[(key[0], key[1])]) is not None
+                and ds[0] not in self._new_datasets
+                and (ds[0], key[2]) not in self._versions
+            )
+        }
+        if not todo:
+            return
+        names = sorted({name for _, name, _ in todo})
+        wanted = sorted({version for _, _, version in todo})
+        rows: list[Any] = []
+        for chunk in _chunks(names):
+            for versions in _chunks(wanted):
+                rows += self.conn.execute(
+                    _Q_DATASET_VERSIONS, {"keys": list(chunk), "versions": list(versions)}
+                ).all()
+        datasets = {(r.namespace, r.name): (r.id, r.kind) for r in rows}
+        found = {(r.id, r.version): _Identity(r.version_id, r.version_id) for r in rows if r.version_id}
+        for ns, name, version in todo:
+            dataset = self._datasets.setdefault((ns, name), datasets.get((ns, name)))
+            if dataset is not None and dataset[0] not in self._new_datasets:
+                self._versions.setdefault((dataset[0], version), found.get((dataset[0], version)))
+
+    def _load_jobs(self, keys: Iterable[tuple[str, str]]) -> None:
+        todo = {k for k in keys if k not in self._jobs}
+        if todo:
+            rows = self._query(_Q_JOBS, {name for _, name in todo})
+            found = {(r.namespace, r.name): r.id for r in rows}
+            self._jobs.update({k: found.get(k) for k in todo})
+
+    def _load_runs(self, keys: Iterable[str]) -> None:
+        todo = {k for k in keys if k not in self._runs}
+        if todo:
+            rows = self._query(_Q_RUNS, todo)
+            found = {r.run_id: _RunState(r.node_id, r.seq, r.job_id, r.kind) for r in rows}
+            self._runs.update({k: found.get(k) for k in todo})
+
+    def _load_agents(self, keys: Iterable[str]) -> None:
+        todo = {k for k in keys if k not in self._agents}
+        if todo:
+            revisions: dict[str, list[Any]] = defaultdict(list)
+            for row in self._query(_Q_AGENTS, todo):
+                revisions[row.agent_id].append(row)
+            self._agents.update({k: _agent_identity(revisions.get(k, [])) for k in todo})
+
+    def _load_annotations(self, keys: Iterable[str]) -> None:
+        todo = {k for k in keys if k not in self._annotations}
+        if todo:
+            found = {r.annotation_id: _Identity(r.seq, r.seq) for r in self._query(_Q_NOTES, todo)}
+            self._annotations.update({k: found.get(k) for k in todo})
+
+    def _dataset(self, namespace: str, name: str) -> tuple[int, str] | None:
+        self._load_datasets([(namespace, name)])
+        return self._datasets[(namespace, name)]
+
+    def _version_identity(self, ref: VersionRef) -> _Identity | None:
+        self._load_versions([(ref.namespace, ref.name, ref.version)])
+        dataset = self._datasets[(ref.namespace, ref.name)]
+        return self._versions.get((dataset[0], ref.version)) if dataset else None
+
+    def version_id(self, ref: VersionRef, what: str) -> int:
+        found = self._version_identity(ref)
+        if found is None:
+            raise DanglingReferenceError(
+                f"{what} {_fmt(ref)} is not recorded (record that version first)"
+            )
+        return found.id
+
+    def _job(self, namespace: str, name: str) -> int | None:
+        self._load_jobs([(namespace, name)])
+        return self._jobs[(namespace, name)]
+
+    def _run_state(self, run_id: str) -> _RunState | None:
+        self._load_runs([run_id])
+        return self._runs[run_id]
+
+    def _agent_identity(self, agent_id: str) -> _Identity | None:
+        self._load_agents([agent_id])
+        return self._agents[agent_id]
+
+    def _annotation_identity(self, annotation_id: str) -> _Identity | None:
+        self._load_annotations([annotation_id])
+        return self._annotations[annotation_id]
+
+    def _body_at(self, seq: int) -> RecordBody:
+        if seq not in self._bodies:
+            row = self.conn.execute(
+                select(t.records.c.canonical, t.records.c.leaf_hash).where(t.records.c.seq == seq)
+            ).one()
+            self._bodies[seq] = LogEntry.from_canonical(row.canonical, row.leaf_hash).body
+        return self._bodies[seq]
+
+    def target_id(self, target: Target) -> int:
+        """The projection id an annotation target points at (dangling targets are refused)."""
+        kind, key = _target_key(target)
+        node: int | None
+        if kind == "version":
+            found = self._version_identity(VersionRef(namespace=key[0], name=key[1], version=key[2]))
+            node = found.id if found else None
+        elif kind == "dataset":
+            dataset = self._dataset(*key)
+            node = dataset[0] if dataset else None
+        elif kind == "job":
+            node = self._job(*key)
+        elif kind == "run":
+            state = self._run_state(key)
+            node = state.node_id if state else None
+        else:
+            agent = self._agent_identity(key)
+            node = agent.id if agent else None
+        if node is None:
+            shown = ":".join(str(k) for k in key) if isinstance(key, tuple) else key
+            raise DanglingReferenceError(f"annotation target {kind} {shown} is not recorded")
+        return node
+
+    # --- one method per record type --------------------------------------------------------
+
+    def _version(self, seq: int, body: EntityVersion) -> int | None:
+        kind = "model" if isinstance(body, ModelVersion) else "dataset"
+        label = f"{body.namespace}:{body.name}"
+        dataset = self._dataset(body.namespace, body.name)
+        if dataset is None:
+            dataset = (seq, kind)
+            self._datasets[(body.namespace, body.name)] = dataset
+            self._new_datasets.add(seq)
+            self.inserts[t.datasets].append(
+                {"id": seq, "kind": kind, "namespace": body.namespace, "name": body.name}
+            )
+        elif dataset[1] != kind:
+            raise ConflictError(f"{label} is recorded as a {dataset[1]}, not a {kind}")
+        else:
+            existing = self._version_identity(body.ref())
+            if existing is not None:
+                if self._body_at(existing.seq) == body:
+                    return existing.seq
+                raise ConflictError(
+                    f"version {body.version} of {label} is already recorded (record {existing.seq}) "
+                    "with different content; record a new version instead"
+                )
+        sources = [self.version_id(ref, "derived_from version") for ref in body.derived_from]
+        self._versions[(dataset[0], body.version)] = _Identity(seq, seq)
+        self._new_nodes.add(seq)
+        self.inserts[t.versions].append(
+            {"id": seq, "dataset_id": dataset[0], "version": body.version, "fingerprint": body.fingerprint}
+        )
+        for src in sources:
+            self._edge(src, seq, "derived_from", None, None, seq)
+        return None
+
+    def _run(self, seq: int, body: Run) -> int | None:
+        run_id = str(body.run_id)
+        job_id = self._job(body.job.namespace, body.job.name)
+        if job_id is None:
+            job_id = seq
+            self._jobs[(body.job.namespace, body.job.name)] = job_id
+            self.inserts[t.jobs].append(
+                {"id": job_id, "namespace": body.job.namespace, "name": body.job.name}
+            )
+        previous = self._run_state(run_id)
+        if previous is not None:
+            if previous.job_id != job_id or previous.kind != body.kind:
+                old = self._body_at(previous.seq)
+                assert isinstance(old, Run)
+                raise ConflictError(
+                    f"run {run_id} is a {old.kind} run of job {old.job.namespace}:{old.job.name}; "
+                    "a later record of it cannot change its job or kind"
+                )
+            if self._body_at(previous.seq) == body:
+                return previous.seq
+            node_id = previous.node_id
+        else:
+            node_id = seq
+            self._new_nodes.add(node_id)
+
+        parent = None
+        if body.parent_run_id is not None:
+            parent_state = self._run_state(str(body.parent_run_id))
+            if parent_state is None:
+                raise DanglingReferenceError(
+                    f"parent run {body.parent_run_id} of run {run_id} is not recorded"
+                )
+            parent = parent_state.node_id
+        for agent in body.agents:
+            if self._agent_identity(agent.agent) is None:
+                raise DanglingReferenceError(
+                    f"agent {agent.agent!r} of run {run_id} is not recorded (record the agent first)"
+                )
+        inputs = [(self.version_id(io, "run input"), io) for io in body.inputs]
+        outputs = [(self.version_id(io, "run output"), io) for io in body.outputs]
+        self._check_cycle(run_id, node_id, inputs, outputs)
+
+        if previous is not None:
+            self.updates.append((t.runs, t.runs.c.seq == previous.seq, seq))
+            self.updates.append(
+                (t.edges, and_(t.edges.c.run_node_id == node_id, t.edges.c.seq_to.is_(None), t.edges.c.seq_from < seq), seq)
+            )
+        self._runs[run_id] = _RunState(node_id, seq, job_id, body.kind)
+        self.inserts[t.runs].append(
+            {
+                "seq": seq,
+                "node_id": node_id,
+                "run_id": run_id,
+                "job_id": job_id,
+                "kind": body.kind,
+                "status": body.status,
+                "started_at": _time(body.started_at),
+                "ended_at": _time(body.ended_at),
+                "parent_node_id": parent,
+                "superseded_seq": None,
+            }
+        )
+        for version_id, io in inputs:
+            trained = body.kind == "train" and io.role in TRAINING_ROLES
+            self._edge(version_id, node_id, "trained_on" if trained else "used", io.role, node_id, seq)
+        for version_id, io in outputs:
+            self._edge(node_id, version_id, "generated", io.role, node_id, seq)
+        return None
+
+    def _check_cycle(
+        self,
+        run_id: str,
+        node_id: int,
+        inputs: list[tuple[int, Any]],
+        outputs: list[tuple[int, Any]],
+    ) -> None:
+        upstream = {v for v, _ in inputs}
+        for version_id, io in outputs:
+            if version_id in upstream:
+                raise LineageCycleError(
+                    f"run {run_id} both uses and generates {_fmt(io)}: lineage would be circular"
+                )
+        # A cycle needs a path from an output back to an input; a version created in this
+        # transaction with no queued edges has no downstream at all, so skip the walk.
+        starts = [
+            v for v, _ in outputs if v not in self._new_nodes or v in self._pending_sources
+        ]
+        if not starts or not upstream:
+            return
+        self.flush()
+        reached = walk(self.conn, starts, "down", stop_at=upstream | {node_id})
+        hit = reached.stopped_at
+        if hit:
+            raise LineageCycleError(
+                f"run {run_id} would make lineage circular: one of its outputs is already "
+                f"upstream of its input or of the run itself (node {min(hit)})"
+            )
+
+    def _edge(self, src: int, dst: int, kind: str, role: str | None, run: int | None, seq: int) -> None:
+        self._pending_sources.add(src)
+        self.inserts[t.edges].append(
+            {"src": src, "dst": dst, "kind": kind, "role": role, "run_node_id": run, "seq_from": seq, "seq_to": None}
+        )
+
+    def _annotation(self, seq: int, body: Annotation) -> int | None:
+        annotation_id = str(body.annotation_id)
+        existing = self._annotation_identity(annotation_id)
+        if existing is not None:
+            if self._body_at(existing.seq) == body:
+                return existing.seq
+            raise ConflictError(
+                f"annotation {annotation_id} is already recorded (record {existing.seq}) with "
+                "different content; record a new annotation that supersedes it"
+            )
+        target_id = self.target_id(body.target)
+        if body.supersedes is not None:
+            old = self._annotation_identity(str(body.supersedes))
+            if old is None:
+                raise DanglingReferenceError(
+                    f"annotation {annotation_id} supersedes {body.supersedes}, which is not recorded"
+                )
+            self.updates.append((t.annotations, t.annotations.c.seq == old.seq, seq))
+        self._annotations[annotation_id] = _Identity(seq, seq)
+        self.inserts[t.annotations].append(
+            {
+                "seq": seq,
+                "annotation_id": annotation_id,
+                "target_type": body.target.type,
+                "target_id": target_id,
+                "kind": body.kind,
+                "superseded_seq": None,
+            }
+        )
+        return None
+
+    def _agent(self, seq: int, body: Agent) -> int | None:
+        existing = self._agent_identity(body.agent_id)
+        if existing is not None:
+            if self._body_at(existing.seq) == body:
+                return existing.seq
+            self.updates.append((t.agents, t.agents.c.seq == existing.seq, seq))
+            self._agents[body.agent_id] = _Identity(existing.id, seq)
+        else:
+            self._agents[body.agent_id] = _Identity(seq, seq)
+        self.inserts[t.agents].append(
+            {"seq": seq, "agent_id": body.agent_id, "kind": body.kind, "superseded_seq": None}
+        )
+        return None
+
+
+def _target_key(target: Target) -> tuple[str, Any]:
+    """Which identity an annotation target names, as a lookup key of its kind."""
+    if target.type == "version":
+        return "version", (target.namespace, target.name, target.version)
+    if target.type in ("dataset", "job"):
+        return target.type, (target.namespace, target.name)
+    if target.type == "run":
+        return "run", str(uuid.UUID(target.id))  # type: ignore[arg-type]
+    return "agent", target.id
+
+
+_KEYS = bindparam("keys", expanding=True)
+_Q_DATASETS = select(t.datasets.c.id, t.datasets.c.kind, t.datasets.c.namespace, t.datasets.c.name).where(
+    t.datasets.c.name.in_(_KEYS)
+)
+_Q_DATASET_VERSIONS = (
+    select(
+        t.datasets.c.id,
+        t.datasets.c.kind,
+        t.datasets.c.namespace,
+        t.datasets.c.name,
+        t.versions.c.id.label("version_id"),
+        t.versions.c.version,
+    )
+    .select_from(
+        t.datasets.outerjoin(
+            t.versions,
+            and_(
+                t.versions.c.dataset_id == t.datasets.c.id,
+                t.versions.c.version.in_(bindparam("versions", expanding=True)),
+            ),
+        )
+    )
+    .where(t.datasets.c.name.in_(_KEYS))
+)
+_Q_JOBS = select(t.jobs.c.id, t.jobs.c.namespace, t.jobs.c.name).where(t.jobs.c.name.in_(_KEYS))
+_Q_RUNS = select(t.runs.c.run_id, t.runs.c.node_id, t.runs.c.seq, t.runs.c.job_id, t.runs.c.kind).where(
+    t.runs.c.run_id.in_(_KEYS), t.runs.c.superseded_seq.is_(None)
+)
+_Q_AGENTS = select(t.agents.c.agent_id, t.agents.c.seq, t.agents.c.superseded_seq).where(
+    t.agents.c.agent_id.in_(_KEYS)
+)
+_Q_NOTES = select(t.annotations.c.annotation_id, t.annotations.c.seq).where(
+    t.annotations.c.annotation_id.in_(_KEYS)
+)
+
+
+def _agent_identity(revisions: Sequence[Any]) -> _Identity | None:
+    """An agent's first record and its current (not superseded) one."""
+    if not revisions:
+        return None
+    first = min(r.seq for r in revisions)
+    latest = next(r.seq for r in revisions if r.superseded_seq is None)
+    return _Identity(first, latest)
+
+
+def _chunks(values: Sequence[Any], size: int = 2000) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _time(value: Any) -> str | None:
+    return format_time(value) if value is not None else None

@@ -1,0 +1,168 @@
+"""Tables, shared by SQLite and PostgreSQL (SQLAlchemy Core).
+
+``records`` is the log; ``merkle_nodes``, ``ledger_state`` and ``checkpoints`` make it
+tamper-evident. Everything else is a projection of ``records``: ``pedigree reindex``
+drops and rebuilds it. Graph node ids are the ``seq`` of the record that created the
+node, so a rebuild gives the same ids.
+
+The schema is created and upgraded only by Alembic migrations (``migrations/``); this
+module mirrors the latest revision for queries and for the migration test.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# --- the log and its integrity --------------------------------------------------------------
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("time", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("schema", String(128), nullable=False),
+    Column("canonical", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary, nullable=False),
+    Index("ix_records_time", "time"),
+    Index("ix_records_schema", "schema", "seq"),
+)
+
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+ledger_state = Table(
+    "ledger_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+    Column("last_time", String(32), nullable=False),
+    Column("head", Text, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False),
+    Column("signed", Text, nullable=False),
+    Index("ix_checkpoints_size", "size"),
+)
+
+# --- projections ----------------------------------------------------------------------------
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    UniqueConstraint("namespace", "name", name="uq_datasets_namespace_name"),
+    Index("ix_datasets_name", "name"),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("dataset_id", BigInteger, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("fingerprint", Text),
+    UniqueConstraint("dataset_id", "version", name="uq_versions_dataset_version"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    UniqueConstraint("namespace", "name", name="uq_jobs_namespace_name"),
+    Index("ix_jobs_name", "name"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("node_id", BigInteger, nullable=False),
+    Column("run_id", String(36), nullable=False),
+    Column("job_id", BigInteger, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", String(32)),
+    Column("ended_at", String(32)),
+    Column("parent_node_id", BigInteger),
+    Column("superseded_seq", BigInteger),
+    Index("ix_runs_node", "node_id"),
+    Index("ix_runs_run_id", "run_id"),
+    Index("ix_runs_job", "job_id"),
+)
+
+edges = Table(
+    "edges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("src", BigInteger, nullable=False),
+    Column("dst", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("role", String(64)),
+    Column("run_node_id", BigInteger),
+    Column("seq_from", BigInteger, nullable=False),
+    Column("seq_to", BigInteger),
+    Index("ix_edges_dst", "dst", "src"),
+    Index("ix_edges_src", "src", "dst"),
+    Index("ix_edges_run", "run_node_id"),
+)
+
+annotations = Table(
+    "annotations",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("annotation_id", String(36), nullable=False, unique=True),
+    Column("target_type", String(16), nullable=False),
+    Column("target_id", BigInteger, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("superseded_seq", BigInteger),
+    Index("ix_annotations_target", "target_type", "target_id"),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("agent_id", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("superseded_seq", BigInteger),
+    Index("ix_agents_agent_id", "agent_id"),
+)
+
+PROJECTIONS = (datasets, versions, jobs, runs, edges, annotations, agents)
+"""Tables rebuilt by ``reindex``, in dependency order."""
