@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 demo: install  ## set everything up and run the end-to-end demo on the embedded store
 	$(BIN)/pedigree demo
 
-test: install  ## run the whole test suite (PostgreSQL tests need 127.0.0.1:5432; under CI=true they must not skip)
+test: install  ## lint, then the whole test suite (PostgreSQL at 127.0.0.1:5432; under CI=true it must be there)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
 install: $(VENV)/.installed

@@ -38,7 +38,9 @@ from pedigree.store.engine import head_revision
 
 
 @command("init")
-def init(store: StoreOpt = None, database_url: DatabaseUrlOpt = None, as_json: JsonOpt = False) -> None:
+def init(
+    store: StoreOpt = None, database_url: DatabaseUrlOpt = None, as_json: JsonOpt = False
+) -> None:
     """Create the store and the ledger's signing key (or upgrade an existing store)."""
     ledger, created = Ledger.init(store, database_url)
     with ledger:
@@ -60,7 +62,9 @@ def init(store: StoreOpt = None, database_url: DatabaseUrlOpt = None, as_json: J
     if created:
         out.print(f"Created a Pedigree ledger in [bold]{escape(info['database'])}[/]")
     else:
-        out.print(f"Pedigree ledger already here; schema is at the latest revision ({info['schema_revision']})")
+        out.print(
+            f"Pedigree ledger already here; schema is at the latest revision ({info['schema_revision']})"
+        )
     out.print(key_values({k: str(v) for k, v in info.items() if k not in ("created",)}))
 
 
@@ -118,7 +122,9 @@ def _read_submissions(source: str) -> list[Any]:
     except json.JSONDecodeError as whole:
         lines = [line for line in stripped.splitlines() if line.strip()]
         if len(lines) == 1:
-            raise RecordError(f"{source}: not JSON ({whole.msg} at line {whole.lineno} column {whole.colno})") from None
+            raise RecordError(
+                f"{source}: not JSON ({whole.msg} at line {whole.lineno} column {whole.colno})"
+            ) from None
         items = []
         for number, line in enumerate(lines, start=1):
             try:
@@ -130,8 +136,13 @@ def _read_submissions(source: str) -> list[Any]:
 
 @command("record")
 def record(
-    source: Annotated[str, typer.Argument(help="JSON file of records ({schema, body}), JSON Lines, or - for stdin.")],
-    actor: Annotated[str | None, typer.Option(help="Who is recording [default: $PEDIGREE_ACTOR or OS user].")] = None,
+    source: Annotated[
+        str,
+        typer.Argument(help="JSON file of records ({schema, body}), JSON Lines, or - for stdin."),
+    ],
+    actor: Annotated[
+        str | None, typer.Option(help="Who is recording [default: $PEDIGREE_ACTOR or OS user].")
+    ] = None,
     store: StoreOpt = None,
     database_url: DatabaseUrlOpt = None,
     as_json: JsonOpt = False,
@@ -156,12 +167,16 @@ def record(
     if new:
         out.print(f"Appended {len(new)} record(s): {new[0]}–{new[-1]}; ledger size {head.size}")
     if same:
-        out.print(f"{len(same)} record(s) were already recorded identically: {', '.join(map(str, same))}")
+        out.print(
+            f"{len(same)} record(s) were already recorded identically: {', '.join(map(str, same))}"
+        )
 
 
 @command("checkpoint")
 def checkpoint(
-    list_all: Annotated[bool, typer.Option("--list", help="List stored checkpoints instead.")] = False,
+    list_all: Annotated[
+        bool, typer.Option("--list", help="List stored checkpoints instead.")
+    ] = False,
     store: StoreOpt = None,
     database_url: DatabaseUrlOpt = None,
     as_json: JsonOpt = False,
@@ -179,7 +194,12 @@ def checkpoint(
             for column in ("size", "root", "time", "key"):
                 table.add_column(column)
             for c in stored:
-                table.add_row(str(c.size), c.checkpoint.root[:16] + "…", c.model_dump(mode="json")["checkpoint"]["time"], c.signature.key_id[:16] + "…")
+                table.add_row(
+                    str(c.size),
+                    c.checkpoint.root[:16] + "…",
+                    c.model_dump(mode="json")["checkpoint"]["time"],
+                    c.signature.key_id[:16] + "…",
+                )
             out.print(table)
             return
         signed = ledger.checkpoint()
@@ -188,18 +208,36 @@ def checkpoint(
         return
     data = signed.model_dump(mode="json")
     out.print(f"Signed checkpoint at size [bold]{signed.size}[/]")
-    out.print(key_values({"root": data["checkpoint"]["root"], "time": data["checkpoint"]["time"], "log": data["checkpoint"]["log_id"], "key": data["signature"]["key_id"]}))
+    out.print(
+        key_values(
+            {
+                "root": data["checkpoint"]["root"],
+                "time": data["checkpoint"]["time"],
+                "log": data["checkpoint"]["log_id"],
+                "key": data["signature"]["key_id"],
+            }
+        )
+    )
 
 
 @command("prove")
 def prove(
-    record_seq: Annotated[int | None, typer.Argument(metavar="RECORD", help="Record number (seq) to prove.")] = None,
+    record_seq: Annotated[
+        int | None, typer.Argument(metavar="RECORD", help="Record number (seq) to prove.")
+    ] = None,
     consistency: Annotated[
         tuple[int, int] | None,
-        typer.Option("--consistency", metavar="OLD NEW", help="Prove the tree of size NEW extends size OLD."),
+        typer.Option(
+            "--consistency", metavar="OLD NEW", help="Prove the tree of size NEW extends size OLD."
+        ),
     ] = None,
-    tree_size: Annotated[int | None, typer.Option("--tree-size", help="Prove against this signed size [default: latest].")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the proof to this file.")] = None,
+    tree_size: Annotated[
+        int | None,
+        typer.Option("--tree-size", help="Prove against this signed size [default: latest]."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the proof to this file.")
+    ] = None,
     store: StoreOpt = None,
     database_url: DatabaseUrlOpt = None,
     as_json: JsonOpt = False,
@@ -233,7 +271,10 @@ def prove(
 @command("verify-proof")
 def verify_proof(
     proof_file: Annotated[Path, typer.Argument(help="A proof as written by `pedigree prove`.")],
-    key: Annotated[Path, typer.Option("--key", help="The ledger's public key (PEM), e.g. .pedigree/ledger.pub.")],
+    key: Annotated[
+        Path,
+        typer.Option("--key", help="The ledger's public key (PEM), e.g. .pedigree/ledger.pub."),
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Check an inclusion or consistency proof offline: no store needed."""
@@ -247,9 +288,13 @@ def verify_proof(
         fail(f"cannot read key {key}: {exc.strerror}")
     kind = data.get("type") if isinstance(data, dict) else None
     try:
-        evidence = (ConsistencyEvidence if kind == "pedigree.consistency_proof/1" else RecordEvidence).model_validate(data)
+        evidence = (
+            ConsistencyEvidence if kind == "pedigree.consistency_proof/1" else RecordEvidence
+        ).model_validate(data)
     except ValidationError as exc:
-        fail(f"{proof_file} is not a Pedigree proof: {exc.errors()[0]['msg']} at {'.'.join(map(str, exc.errors()[0]['loc']))}")
+        fail(
+            f"{proof_file} is not a Pedigree proof: {exc.errors()[0]['msg']} at {'.'.join(map(str, exc.errors()[0]['loc']))}"
+        )
     try:
         verify_evidence(evidence, public_key)
     except ProofError as exc:
@@ -270,7 +315,10 @@ def verify_proof(
 
 @command("audit")
 def audit(
-    key: Annotated[Path | None, typer.Option("--key", help="Trusted public key [default: the store's ledger.pub].")] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option("--key", help="Trusted public key [default: the store's ledger.pub]."),
+    ] = None,
     store: StoreOpt = None,
     database_url: DatabaseUrlOpt = None,
     as_json: JsonOpt = False,
@@ -299,9 +347,14 @@ def audit(
 
 
 @command("reindex")
-def reindex(store: StoreOpt = None, database_url: DatabaseUrlOpt = None, as_json: JsonOpt = False) -> None:
+def reindex(
+    store: StoreOpt = None, database_url: DatabaseUrlOpt = None, as_json: JsonOpt = False
+) -> None:
     """Rebuild the query tables from the log (they are projections of it)."""
-    with open_ledger(store, database_url) as ledger, progress_bar("replaying", ledger.size) as advance:
+    with (
+        open_ledger(store, database_url) as ledger,
+        progress_bar("replaying", ledger.size) as advance,
+    ):
         count = ledger.reindex(progress=advance)
     if as_json:
         print_json({"replayed": count})

@@ -124,12 +124,15 @@ def _train(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _accuracy(model: dict[str, Any], rows: list[dict[str, Any]]) -> float:
     hits = sum(
-        int(model["rates"].get(r["diagnosis"], 0) >= model["threshold"]) == r["readmitted"] for r in rows
+        int(model["rates"].get(r["diagnosis"], 0) >= model["threshold"]) == r["readmitted"]
+        for r in rows
     )
     return round(hits / len(rows), 4)
 
 
-def _version(cls: type[DatasetVersion] | type[ModelVersion], name: str, path: Path, root: Path, **extra: Any) -> Any:
+def _version(
+    cls: type[DatasetVersion] | type[ModelVersion], name: str, path: Path, root: Path, **extra: Any
+) -> Any:
     fp = file_fingerprint(path)
     return cls(
         namespace=NAMESPACE,
@@ -140,9 +143,21 @@ def _version(cls: type[DatasetVersion] | type[ModelVersion], name: str, path: Pa
     )
 
 
-def _table_version(name: str, path: Path, root: Path, rows: list[dict[str, Any]], description: str) -> DatasetVersion:
-    columns = [Column(name=c, type="integer" if isinstance(rows[0][c], int) else "string") for c in rows[0]]
-    return _version(DatasetVersion, name, path, root, row_count=len(rows), columns=columns, description=description)
+def _table_version(
+    name: str, path: Path, root: Path, rows: list[dict[str, Any]], description: str
+) -> DatasetVersion:
+    columns = [
+        Column(name=c, type="integer" if isinstance(rows[0][c], int) else "string") for c in rows[0]
+    ]
+    return _version(
+        DatasetVersion,
+        name,
+        path,
+        root,
+        row_count=len(rows),
+        columns=columns,
+        description=description,
+    )
 
 
 def _prepare_directory(directory: Path) -> None:
@@ -159,7 +174,8 @@ def _prepare_directory(directory: Path) -> None:
 @command("demo")
 def demo(
     directory: Annotated[
-        Path, typer.Argument(help="Where to write the example (replaced if it holds an earlier demo).")
+        Path,
+        typer.Argument(help="Where to write the example (replaced if it holds an earlier demo)."),
     ] = Path("pedigree-demo"),
     as_json: JsonOpt = False,
 ) -> None:
@@ -194,22 +210,49 @@ def demo(
 
     ledger, _ = Ledger.init(directory / ".pedigree")
     with ledger:
-        environment = Environment(python=platform.python_version(), os=f"{platform.system()} {platform.release()}")
+        environment = Environment(
+            python=platform.python_version(), os=f"{platform.system()} {platform.release()}"
+        )
         engineer = Agent(agent_id=ledger.actor, kind="person", description="ran the demo")
-        tool = Agent(agent_id="pedigree-demo", kind="software", name="pedigree demo generator", version=__version__)
+        tool = Agent(
+            agent_id="pedigree-demo",
+            kind="software",
+            name="pedigree demo generator",
+            version=__version__,
+        )
         source = _table_version(
-            "warehouse/patients", real_path, directory, real_rows, "Hospital admissions (simulated real data)"
+            "warehouse/patients",
+            real_path,
+            directory,
+            real_rows,
+            "Hospital admissions (simulated real data)",
         )
         synthetic = _table_version(
-            "synthetic/patients", syn_path, directory, syn_rows, "Synthetic stand-in for warehouse/patients"
+            "synthetic/patients",
+            syn_path,
+            directory,
+            syn_rows,
+            "Synthetic stand-in for warehouse/patients",
         )
         shareable = _table_version(
-            "synthetic/patients-masked", masked_path, directory, masked_rows, "Synthetic patients with generalised quasi-identifiers"
+            "synthetic/patients-masked",
+            masked_path,
+            directory,
+            masked_rows,
+            "Synthetic patients with generalised quasi-identifiers",
         )
         model_version = _version(
-            ModelVersion, "models/readmission", model_path, directory, framework="pedigree-demo", model_class="rate_table"
+            ModelVersion,
+            "models/readmission",
+            model_path,
+            directory,
+            framework="pedigree-demo",
+            model_class="rate_table",
         )
-        people = [AgentRole(agent=engineer.agent_id, role="operator"), AgentRole(agent=tool.agent_id, role="generator")]
+        people = [
+            AgentRole(agent=engineer.agent_id, role="operator"),
+            AgentRole(agent=tool.agent_id, role="generator"),
+        ]
         generate = Run(
             job={"namespace": NAMESPACE, "name": "synth/patients-generate"},
             kind="generate",
@@ -267,7 +310,19 @@ def demo(
             body={"purpose": "model development and testing", "prohibited": ["re-identification"]},
         )
         ledger.append_many(
-            [engineer, tool, source, synthetic, generate, shareable, mask, model_version, train, evaluation, intended_use]
+            [
+                engineer,
+                tool,
+                source,
+                synthetic,
+                generate,
+                shareable,
+                mask,
+                model_version,
+                train,
+                evaluation,
+                intended_use,
+            ]
         )
         checkpoint = ledger.checkpoint()
         graph = ledger.trace(f"{NAMESPACE}:models/readmission", direction="up")
@@ -295,7 +350,9 @@ def demo(
         f"and signed a checkpoint (root {checkpoint.checkpoint.root[:16]}…).\n"
     )
     out.print(graph_tree(graph))
-    status = "[bold green]OK[/]" if report.ok else f"[bold red]FAILED[/]: {escape(str(report.first))}"
+    status = (
+        "[bold green]OK[/]" if report.ok else f"[bold red]FAILED[/]: {escape(str(report.first))}"
+    )
     out.print(f"\nAudit: {status} ({report.records} records re-verified)")
     out.print(
         "\nExplore it (from that directory the store is found automatically):\n"

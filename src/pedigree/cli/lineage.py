@@ -41,7 +41,9 @@ NodeArg = Annotated[
 @command("trace")
 def trace(
     node: NodeArg,
-    up: Annotated[bool, typer.Option("--up", help="Upstream: where it came from (default).")] = False,
+    up: Annotated[
+        bool, typer.Option("--up", help="Upstream: where it came from (default).")
+    ] = False,
     down: Annotated[bool, typer.Option("--down", help="Downstream: what came from it.")] = False,
     depth: Annotated[int | None, typer.Option("--depth", min=0, help="Stop after N edges.")] = None,
     as_of: AsOfOpt = None,
@@ -119,10 +121,14 @@ def show(
     if as_json:
         print_json(details.to_json())
         return
-    out.print(f"[bold]{escape(details.selection.ref)}[/]  [dim]{details.selection.type.replace('_', ' ')}[/]")
+    out.print(
+        f"[bold]{escape(details.selection.ref)}[/]  [dim]{details.selection.type.replace('_', ' ')}[/]"
+    )
     members = sorted(details.nodes.values(), key=lambda n: n.id)
     if len(members) > 1:
-        out.print(f"\n[bold]{'runs' if details.selection.type == 'job' else 'versions'}[/] ({len(members)})")
+        out.print(
+            f"\n[bold]{'runs' if details.selection.type == 'job' else 'versions'}[/] ({len(members)})"
+        )
         for member in members:
             out.print(f"  {node_text(member)}  [dim]{member.time[:19].replace('T', ' ')}[/]")
     if details.current is not None:
@@ -149,12 +155,23 @@ def show(
 def log(
     record_type: Annotated[
         list[str] | None,
-        typer.Option("--type", "-t", help="Only this record type (run, dataset_version, model_version, agent, annotation); repeatable."),
+        typer.Option(
+            "--type",
+            "-t",
+            help="Only this record type (run, dataset_version, model_version, agent, annotation); repeatable.",
+        ),
     ] = None,
     job: Annotated[str | None, typer.Option("--job", help="Only records about this job.")] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", help="Only records about this dataset, model or version.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="From this record number or ISO time on.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N records (the newest).")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="Only records about this dataset, model or version."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this record number or ISO time on.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="At most N records (the newest).")
+    ] = None,
     store: StoreOpt = None,
     database_url: DatabaseUrlOpt = None,
     as_json: JsonOpt = False,
@@ -162,7 +179,12 @@ def log(
     """List records in log order, filtered."""
     with open_ledger(store, database_url) as ledger:
         entries = ledger.entries(
-            types=record_type, job=job, dataset=dataset, since=since, limit=limit, newest_first=limit is not None
+            types=record_type,
+            job=job,
+            dataset=dataset,
+            since=since,
+            limit=limit,
+            newest_first=limit is not None,
         )
     entries.sort(key=lambda e: e.seq)
     if as_json:

@@ -134,7 +134,9 @@ def summary(entry: LogEntry) -> str:
     if isinstance(body, Run):
         io = f"{len(body.inputs)} in → {len(body.outputs)} out"
         intent = f" — {body.intent.text}" if body.intent and body.intent.text else ""
-        return f"{body.kind} run {body.job.name} #{str(body.run_id)[:8]} {body.status}, {io}{intent}"
+        return (
+            f"{body.kind} run {body.job.name} #{str(body.run_id)[:8]} {body.status}, {io}{intent}"
+        )
     if isinstance(body, Agent):
         return f"agent {body.agent_id} ({body.kind}{', ' + body.version if body.version else ''})"
     if isinstance(body, Annotation):

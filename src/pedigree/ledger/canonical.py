@@ -44,5 +44,7 @@ class Envelope:
     def __call__(self, *, body: bytes, schema: str, seq: int) -> bytes:
         schema_part = self._schemas.get(schema)
         if schema_part is None:
-            schema_part = self._schemas[schema] = b',"schema":' + canonical_json(schema) + b',"seq":'
+            schema_part = self._schemas[schema] = (
+                b',"schema":' + canonical_json(schema) + b',"seq":'
+            )
         return b"".join((self._actor, body, schema_part, str(int(seq)).encode(), self._time))

@@ -113,9 +113,7 @@ def sign_checkpoint(
     )
 
 
-def verify_checkpoint(
-    signed: SignedCheckpoint, public_key: Ed25519PublicKey | bytes | str
-) -> None:
+def verify_checkpoint(signed: SignedCheckpoint, public_key: Ed25519PublicKey | bytes | str) -> None:
     """Raise ``ProofError`` unless ``public_key`` signed this checkpoint."""
     key = load_public_key(public_key)
     if signed.signature.key_id != key_id(key):

@@ -83,7 +83,9 @@ class VersionRef(_Strict):
     version: Name
 
     def target(self) -> Target:
-        return Target(type="version", namespace=self.namespace, name=self.name, version=self.version)
+        return Target(
+            type="version", namespace=self.namespace, name=self.name, version=self.version
+        )
 
     def __str__(self) -> str:
         return f"{self.namespace}:{self.name}@{self.version}"

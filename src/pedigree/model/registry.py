@@ -177,5 +177,5 @@ def parse_submission(data: Any) -> RecordBody:
             "(a submission holds only `schema` and `body`; the ledger assigns seq, time, actor)"
         )
     if "schema" not in data or not isinstance(data["schema"], str):
-        raise RecordError("malformed record: missing `schema` (e.g. \"pedigree.run/2\")")
+        raise RecordError('malformed record: missing `schema` (e.g. "pedigree.run/2")')
     return load_body(data["schema"], data.get("body"))

@@ -29,7 +29,11 @@ def envelope_schema() -> dict[str, Any]:
             "actor": {"type": "string", "description": "Authenticated writer of the record."},
             "body": {"type": "object"},
             "schema": {"type": "string", "pattern": r"^[a-z0-9_.]+/[0-9]+$"},
-            "seq": {"type": "integer", "minimum": 1, "description": "Position in the log (leaf index + 1)."},
+            "seq": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Position in the log (leaf index + 1).",
+            },
             "time": {"type": "string", "format": "date-time"},
         },
     }

@@ -85,7 +85,9 @@ def audit(
     report = AuditReport()
     meta = {row.key: row.value for row in conn.execute(select(t.meta.c.key, t.meta.c.value))}
     if meta.get("key_id") != key_id(trusted_key):
-        report.add(None, "the database names another signing key than the trusted one (key replaced?)")
+        report.add(
+            None, "the database names another signing key than the trusted one (key replaced?)"
+        )
     state = conn.execute(select(t.ledger_state).where(t.ledger_state.c.id == 1)).first()
     if state is None:
         report.add(None, "the ledger state (signed head) is missing")
@@ -95,7 +97,9 @@ def audit(
 
     # Every signed tree head we hold, by size; each must verify and match the recomputed root.
     signed: dict[int, list[tuple[str, SignedCheckpoint]]] = {}
-    rows = conn.execute(select(t.checkpoints.c.id, t.checkpoints.c.signed).order_by(t.checkpoints.c.id))
+    rows = conn.execute(
+        select(t.checkpoints.c.id, t.checkpoints.c.signed).order_by(t.checkpoints.c.id)
+    )
     for row in rows:
         cp = SignedCheckpoint.model_validate_json(row.signed)
         signed.setdefault(cp.size, []).append((f"checkpoint #{row.id}", cp))
@@ -112,7 +116,9 @@ def audit(
 
     stored_nodes = {
         (row.level, row.idx): bytes(row.hash)
-        for row in conn.execute(select(t.merkle_nodes.c.level, t.merkle_nodes.c.idx, t.merkle_nodes.c.hash))
+        for row in conn.execute(
+            select(t.merkle_nodes.c.level, t.merkle_nodes.c.idx, t.merkle_nodes.c.hash)
+        )
     }
 
     frontier: list[bytes] = []
@@ -120,14 +126,19 @@ def audit(
     good_size = 0  # largest size whose recomputed root matched a signed head
     leaf_hash, append_leaf, fold = merkle.leaf_hash, merkle.append_leaf, merkle.fold
     result = conn.execution_options(stream_results=True, yield_per=20_000).execute(
-        select(t.records.c.seq, t.records.c.canonical, t.records.c.leaf_hash).order_by(t.records.c.seq)
+        select(t.records.c.seq, t.records.c.canonical, t.records.c.leaf_hash).order_by(
+            t.records.c.seq
+        )
     )
     for seq, canonical, stored_leaf in result:
         expected = size + 1
         if seq != expected:
             if seq > expected:
                 missing = f"{expected}" if seq == expected + 1 else f"{expected}–{seq - 1}"
-                report.add(expected, f"record {missing} missing: the log jumps from {size} to {seq} (deleted)")
+                report.add(
+                    expected,
+                    f"record {missing} missing: the log jumps from {size} to {seq} (deleted)",
+                )
             else:
                 report.add(seq, f"record {seq} appears twice or out of order")
         leaf = leaf_hash(bytes(canonical))
@@ -135,7 +146,9 @@ def audit(
             report.add(seq, f"record {seq}: content does not match its stored hash (altered)")
         for level, idx, digest in append_leaf(frontier, size, leaf):
             if level >= tile_level and stored_nodes.get((level, idx), digest) != digest:
-                report.add(seq, f"Merkle node {level}/{idx} (records ≤ {seq}) does not match the records")
+                report.add(
+                    seq, f"Merkle node {level}/{idx} (records ≤ {seq}) does not match the records"
+                )
         size += 1
         if size in signed:
             root = fold(frontier)
@@ -156,11 +169,18 @@ def audit(
         progress(size)
 
     if size < head.size:
-        report.add(size + 1, f"log truncated: it holds {size} records, the signed head covers {head.size}")
+        report.add(
+            size + 1, f"log truncated: it holds {size} records, the signed head covers {head.size}"
+        )
     elif size > head.size:
-        report.add(head.size + 1, f"records {head.size + 1}–{size} are not covered by the signed head (written outside the ledger)")
+        report.add(
+            head.size + 1,
+            f"records {head.size + 1}–{size} are not covered by the signed head (written outside the ledger)",
+        )
     if size == head.size and bytes(state.frontier) != b"".join(frontier):
-        report.add(None, "the stored tree frontier does not match the records (new appends would be wrong)")
+        report.add(
+            None, "the stored tree frontier does not match the records (new appends would be wrong)"
+        )
     report.root = merkle.fold(frontier).hex()
     if not report.ok:
         _locate_moved_records(conn, report)
@@ -180,4 +200,6 @@ def _locate_moved_records(conn: Connection, report: AuditReport) -> None:
             report.add(seq, f"record {seq} is not valid JSON (altered)")
             continue
         if inner != seq:
-            report.add(seq, f"record {seq} holds the content of record {inner} (reordered or replaced)")
+            report.add(
+                seq, f"record {seq} holds the content of record {inner} (reordered or replaced)"
+            )

@@ -71,7 +71,7 @@ def walk(
 ) -> Walk:
     """Breadth-first closure from ``starts``; stops early at the level reaching ``stop_at``."""
     e = t.edges
-    near, far = (e.c.dst, e.c.src) if direction == "up" else (e.c.src, e.c.dst)
+    near, _far = (e.c.dst, e.c.src) if direction == "up" else (e.c.src, e.c.dst)
     valid = live(as_of, e.c.seq_from, e.c.seq_to)
     result = Walk(depth={s: 0 for s in starts}, edges=[], parent={})
     frontier = list(result.depth)

@@ -51,7 +51,9 @@ def load_signing_key(key_path: Path) -> Ed25519PrivateKey:
             f"no ledger signing key at {key_path} (run `pedigree init`, or copy the ledger's key there)"
         ) from None
     except OSError as exc:
-        raise SigningKeyError(f"cannot read the ledger signing key {key_path}: {exc.strerror}") from None
+        raise SigningKeyError(
+            f"cannot read the ledger signing key {key_path}: {exc.strerror}"
+        ) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SigningKeyError(
             f"{key_path} is accessible by other users (mode {stat.S_IMODE(mode):o}); "

@@ -134,7 +134,9 @@ class Ledger:
         try:
             location.path.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise StoreError(f"cannot create the store directory {location.path}: {exc.strerror}") from None
+            raise StoreError(
+                f"cannot create the store directory {location.path}: {exc.strerror}"
+            ) from None
         engine = make_engine(location.url)
         where = location.describe()
         with db_errors(where):
@@ -298,7 +300,14 @@ class Ledger:
                     if level >= TILE_LEVEL:
                         nodes.append({"level": level, "idx": idx, "hash": digest})
                 rows.append(
-                    {"seq": size, "time": now, "actor": actor, "schema": schema, "canonical": data, "leaf_hash": leaf}
+                    {
+                        "seq": size,
+                        "time": now,
+                        "actor": actor,
+                        "schema": schema,
+                        "canonical": data,
+                        "leaf_hash": leaf,
+                    }
                 )
                 results.append(Appended(size))
             if rows:
@@ -309,17 +318,31 @@ class Ledger:
         return results
 
     def _write_head(
-        self, conn: Connection, key: Ed25519PrivateKey, size: int, frontier: list[bytes], now: datetime
+        self,
+        conn: Connection,
+        key: Ed25519PrivateKey,
+        size: int,
+        frontier: list[bytes],
+        now: datetime,
     ) -> SignedCheckpoint:
-        head = sign_checkpoint(key, log_id=self.log_id, size=size, root=merkle.fold(frontier), time=now)
+        head = sign_checkpoint(
+            key, log_id=self.log_id, size=size, root=merkle.fold(frontier), time=now
+        )
         conn.execute(
             _UPDATE_STATE,
-            {"size": size, "frontier": b"".join(frontier), "last_time": format_time(now), "head": head.model_dump_json()},
+            {
+                "size": size,
+                "frontier": b"".join(frontier),
+                "last_time": format_time(now),
+                "head": head.model_dump_json(),
+            },
         )
         return head
 
     def _state(self, conn: Connection, *, lock: bool = False) -> _State:
-        row = conn.execute(_STATE_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _STATE).first()
+        row = conn.execute(
+            _STATE_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _STATE
+        ).first()
         if row is None:
             raise StoreError(f"{self._where} has no ledger state (run `pedigree init`)")
         blob = bytes(row.frontier)
@@ -347,17 +370,23 @@ class Ledger:
             verify_checkpoint(state.head, self.public_key)
             root = merkle.fold(state.frontier)
             if root != state.head.root:
-                raise StoreError("the stored tree frontier does not match the signed head (run `pedigree audit`)")
+                raise StoreError(
+                    "the stored tree frontier does not match the signed head (run `pedigree audit`)"
+                )
             signed = sign_checkpoint(
                 key, log_id=self.log_id, size=state.size, root=root, time=datetime.now(UTC)
             )
-            conn.execute(t.checkpoints.insert(), {"size": signed.size, "signed": signed.model_dump_json()})
+            conn.execute(
+                t.checkpoints.insert(), {"size": signed.size, "signed": signed.model_dump_json()}
+            )
         return signed
 
     def checkpoints(self) -> list[SignedCheckpoint]:
         """Stored checkpoints, oldest first."""
         with self._connect() as conn:
-            rows = conn.execute(select(t.checkpoints.c.signed).order_by(t.checkpoints.c.id)).scalars()
+            rows = conn.execute(
+                select(t.checkpoints.c.signed).order_by(t.checkpoints.c.id)
+            ).scalars()
             return [SignedCheckpoint.model_validate_json(r) for r in rows]
 
     def _checkpoint_of_size(self, conn: Connection, size: int | None) -> SignedCheckpoint:
@@ -376,7 +405,9 @@ class Ledger:
             )
         return SignedCheckpoint.model_validate_json(row.signed)
 
-    def _perfect(self, conn: Connection) -> Callable[[list[merkle.Perfect]], dict[merkle.Perfect, bytes]]:
+    def _perfect(
+        self, conn: Connection
+    ) -> Callable[[list[merkle.Perfect]], dict[merkle.Perfect, bytes]]:
         def fetch(parts: list[merkle.Perfect]) -> dict[merkle.Perfect, bytes]:
             out: dict[merkle.Perfect, bytes] = {}
             for level, idx in parts:
@@ -387,7 +418,9 @@ class Ledger:
                         )
                     ).first()
                     if row is None:
-                        raise StoreError(f"Merkle node {level}/{idx} is missing (run `pedigree audit`)")
+                        raise StoreError(
+                            f"Merkle node {level}/{idx} is missing (run `pedigree audit`)"
+                        )
                     out[(level, idx)] = bytes(row.hash)
                 else:
                     first, last = idx << level, (idx + 1) << level  # leaves, 0-based
@@ -417,7 +450,10 @@ class Ledger:
         return RecordEvidence(
             record=json.loads(row.canonical),
             proof=InclusionProof(
-                seq=seq, leaf_index=seq - 1, tree_size=checkpoint.size, hashes=[h.hex() for h in hashes]
+                seq=seq,
+                leaf_index=seq - 1,
+                tree_size=checkpoint.size,
+                hashes=[h.hex() for h in hashes],
             ),
             checkpoint=checkpoint,
         )
@@ -428,7 +464,9 @@ class Ledger:
             new = self._checkpoint_of_size(conn, second)
             old = self._checkpoint_of_size(conn, first)
             if old.size > new.size:
-                raise NotFoundError(f"size {old.size} is after size {new.size}; give the older first")
+                raise NotFoundError(
+                    f"size {old.size} is after size {new.size}; give the older first"
+                )
             ranges = merkle.consistency_ranges(old.size, new.size)
             hashes = merkle.resolve_ranges(ranges, self._perfect(conn))
         return ConsistencyEvidence(
@@ -495,11 +533,15 @@ class Ledger:
 
     # --- maintenance ------------------------------------------------------------------------
 
-    def audit(self, *, trusted_key: Ed25519PublicKey | None = None, progress: Progress | None = None) -> audit_mod.AuditReport:
+    def audit(
+        self, *, trusted_key: Ed25519PublicKey | None = None, progress: Progress | None = None
+    ) -> audit_mod.AuditReport:
         """Recompute the whole log, its tree and every checkpoint; name the first mismatch."""
         key = trusted_key or self.trusted_key()
         with self._connect() as conn:
-            return audit_mod.audit(conn, log_id=self.log_id, trusted_key=key, tile_level=TILE_LEVEL, progress=progress)
+            return audit_mod.audit(
+                conn, log_id=self.log_id, trusted_key=key, tile_level=TILE_LEVEL, progress=progress
+            )
 
     def reindex(self, *, progress: Progress | None = None) -> int:
         """Drop and rebuild every projection from the log; returns the records replayed."""

@@ -76,7 +76,7 @@ class Selection:
 
 
 def short_version(version: str) -> str:
-    algo, sep, digest = version.partition(":")
+    _algo, sep, digest = version.partition(":")
     if sep and re.fullmatch(r"[0-9a-f]{16,}", digest):
         return digest[:12]
     return version if len(version) <= 24 else version[:21] + "…"
@@ -95,7 +95,15 @@ def describe(conn: Connection, ids: Iterable[int], as_of: int | None = None) -> 
     v, d, r, j, rec = t.versions, t.datasets, t.runs, t.jobs, t.records
     out: dict[int, Node] = {}
     version_rows = conn.execute(
-        select(v.c.id, v.c.version, d.c.id.label("dataset_id"), d.c.kind, d.c.namespace, d.c.name, rec.c.time)
+        select(
+            v.c.id,
+            v.c.version,
+            d.c.id.label("dataset_id"),
+            d.c.kind,
+            d.c.namespace,
+            d.c.name,
+            rec.c.time,
+        )
         .join(d, d.c.id == v.c.dataset_id)
         .join(rec, rec.c.seq == v.c.id)
         .where(ids_in(v.c.id, ids, conn))
@@ -138,7 +146,9 @@ def describe(conn: Connection, ids: Iterable[int], as_of: int | None = None) -> 
     return out
 
 
-def lifecycle_states(conn: Connection, version_rows: list[Any], as_of: int | None) -> dict[int, str]:
+def lifecycle_states(
+    conn: Connection, version_rows: list[Any], as_of: int | None
+) -> dict[int, str]:
     """Latest lifecycle state of each version, from annotations on it or on its dataset."""
     if not version_rows:
         return {}
@@ -171,7 +181,10 @@ def lifecycle_states(conn: Connection, version_rows: list[Any], as_of: int | Non
     }
     states: dict[int, str] = {}
     for row in version_rows:
-        candidates = [latest.get(("version", row.id), 0), latest.get(("dataset", row.dataset_id), 0)]
+        candidates = [
+            latest.get(("version", row.id), 0),
+            latest.get(("dataset", row.dataset_id), 0),
+        ]
         seq = max(candidates)
         if seq:
             states[row.id] = bodies[seq].body["state"]  # type: ignore[attr-defined]
@@ -285,7 +298,9 @@ def _resolve_job(conn: Connection, body: str, as_of: int | None) -> list[Selecti
     readings = [(None, body), *_splits(body, ":")]
     j, r = t.jobs, t.runs
     rows = conn.execute(
-        select(j.c.id, j.c.namespace, j.c.name).where(j.c.name.in_(sorted({n for _, n in readings})))
+        select(j.c.id, j.c.namespace, j.c.name).where(
+            j.c.name.in_(sorted({n for _, n in readings}))
+        )
     ).all()
     out: dict[str, Selection] = {}
     for ns, name in readings:

@@ -129,16 +129,22 @@ class Projector:
                 runs.add(str(body.run_id))
                 if body.parent_run_id is not None:
                     runs.add(str(body.parent_run_id))
-                versions.update((r.namespace, r.name, r.version) for r in (*body.inputs, *body.outputs))
+                versions.update(
+                    (r.namespace, r.name, r.version) for r in (*body.inputs, *body.outputs)
+                )
                 agents.update(a.agent for a in body.agents)
             elif isinstance(body, Annotation):
                 notes.add(str(body.annotation_id))
                 if body.supersedes is not None:
                     notes.add(str(body.supersedes))
                 kind, key = _target_key(body.target)
-                {"dataset": datasets, "version": versions, "job": jobs, "run": runs, "agent": agents}[
-                    kind
-                ].add(key)  # type: ignore[attr-defined]
+                {
+                    "dataset": datasets,
+                    "version": versions,
+                    "job": jobs,
+                    "run": runs,
+                    "agent": agents,
+                }[kind].add(key)  # type: ignore[attr-defined]
             elif isinstance(body, Agent):
                 agents.add(body.agent_id)
         self._load_datasets(datasets)
@@ -184,7 +190,9 @@ class Projector:
                     _Q_DATASET_VERSIONS, {"keys": list(chunk), "versions": list(versions)}
                 ).all()
         datasets = {(r.namespace, r.name): (r.id, r.kind) for r in rows}
-        found = {(r.id, r.version): _Identity(r.version_id, r.version_id) for r in rows if r.version_id}
+        found = {
+            (r.id, r.version): _Identity(r.version_id, r.version_id) for r in rows if r.version_id
+        }
         for ns, name, version in todo:
             dataset = self._datasets.setdefault((ns, name), datasets.get((ns, name)))
             if dataset is not None and dataset[0] not in self._new_datasets:
@@ -264,7 +272,9 @@ class Projector:
         kind, key = _target_key(target)
         node: int | None
         if kind == "version":
-            found = self._version_identity(VersionRef(namespace=key[0], name=key[1], version=key[2]))
+            found = self._version_identity(
+                VersionRef(namespace=key[0], name=key[1], version=key[2])
+            )
             node = found.id if found else None
         elif kind == "dataset":
             dataset = self._dataset(*key)
@@ -310,7 +320,12 @@ class Projector:
         self._versions[(dataset[0], body.version)] = _Identity(seq, seq)
         self._new_nodes.add(seq)
         self.inserts[t.versions].append(
-            {"id": seq, "dataset_id": dataset[0], "version": body.version, "fingerprint": body.fingerprint}
+            {
+                "id": seq,
+                "dataset_id": dataset[0],
+                "version": body.version,
+                "fingerprint": body.fingerprint,
+            }
         )
         for src in sources:
             self._edge(src, seq, "derived_from", None, None, seq)
@@ -361,7 +376,15 @@ class Projector:
         if previous is not None:
             self.updates.append((t.runs, t.runs.c.seq == previous.seq, seq))
             self.updates.append(
-                (t.edges, and_(t.edges.c.run_node_id == node_id, t.edges.c.seq_to.is_(None), t.edges.c.seq_from < seq), seq)
+                (
+                    t.edges,
+                    and_(
+                        t.edges.c.run_node_id == node_id,
+                        t.edges.c.seq_to.is_(None),
+                        t.edges.c.seq_from < seq,
+                    ),
+                    seq,
+                )
             )
         self._runs[run_id] = _RunState(node_id, seq, job_id, body.kind)
         self.inserts[t.runs].append(
@@ -380,7 +403,9 @@ class Projector:
         )
         for version_id, io in inputs:
             trained = body.kind == "train" and io.role in TRAINING_ROLES
-            self._edge(version_id, node_id, "trained_on" if trained else "used", io.role, node_id, seq)
+            self._edge(
+                version_id, node_id, "trained_on" if trained else "used", io.role, node_id, seq
+            )
         for version_id, io in outputs:
             self._edge(node_id, version_id, "generated", io.role, node_id, seq)
         return None
@@ -400,9 +425,7 @@ class Projector:
                 )
         # A cycle needs a path from an output back to an input; a version created in this
         # transaction with no queued edges has no downstream at all, so skip the walk.
-        starts = [
-            v for v, _ in outputs if v not in self._new_nodes or v in self._pending_sources
-        ]
+        starts = [v for v, _ in outputs if v not in self._new_nodes or v in self._pending_sources]
         if not starts or not upstream:
             return
         self.flush()
@@ -414,10 +437,20 @@ class Projector:
                 f"upstream of its input or of the run itself (node {min(hit)})"
             )
 
-    def _edge(self, src: int, dst: int, kind: str, role: str | None, run: int | None, seq: int) -> None:
+    def _edge(
+        self, src: int, dst: int, kind: str, role: str | None, run: int | None, seq: int
+    ) -> None:
         self._pending_sources.add(src)
         self.inserts[t.edges].append(
-            {"src": src, "dst": dst, "kind": kind, "role": role, "run_node_id": run, "seq_from": seq, "seq_to": None}
+            {
+                "src": src,
+                "dst": dst,
+                "kind": kind,
+                "role": role,
+                "run_node_id": run,
+                "seq_from": seq,
+                "seq_to": None,
+            }
         )
 
     def _annotation(self, seq: int, body: Annotation) -> int | None:
@@ -478,9 +511,9 @@ def _target_key(target: Target) -> tuple[str, Any]:
 
 
 _KEYS = bindparam("keys", expanding=True)
-_Q_DATASETS = select(t.datasets.c.id, t.datasets.c.kind, t.datasets.c.namespace, t.datasets.c.name).where(
-    t.datasets.c.name.in_(_KEYS)
-)
+_Q_DATASETS = select(
+    t.datasets.c.id, t.datasets.c.kind, t.datasets.c.namespace, t.datasets.c.name
+).where(t.datasets.c.name.in_(_KEYS))
 _Q_DATASET_VERSIONS = (
     select(
         t.datasets.c.id,
@@ -502,9 +535,9 @@ _Q_DATASET_VERSIONS = (
     .where(t.datasets.c.name.in_(_KEYS))
 )
 _Q_JOBS = select(t.jobs.c.id, t.jobs.c.namespace, t.jobs.c.name).where(t.jobs.c.name.in_(_KEYS))
-_Q_RUNS = select(t.runs.c.run_id, t.runs.c.node_id, t.runs.c.seq, t.runs.c.job_id, t.runs.c.kind).where(
-    t.runs.c.run_id.in_(_KEYS), t.runs.c.superseded_seq.is_(None)
-)
+_Q_RUNS = select(
+    t.runs.c.run_id, t.runs.c.node_id, t.runs.c.seq, t.runs.c.job_id, t.runs.c.kind
+).where(t.runs.c.run_id.in_(_KEYS), t.runs.c.superseded_seq.is_(None))
 _Q_AGENTS = select(t.agents.c.agent_id, t.agents.c.seq, t.agents.c.superseded_seq).where(
     t.agents.c.agent_id.in_(_KEYS)
 )

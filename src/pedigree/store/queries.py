@@ -153,7 +153,13 @@ class NodeDetails:
 
     def to_json(self) -> dict[str, Any]:
         def neighbour(edge: Edge, node: Node) -> dict[str, Any]:
-            return {"node": node.ref, "label": node.label, "type": node.type, "kind": edge.kind, "role": edge.role}
+            return {
+                "node": node.ref,
+                "label": node.label,
+                "type": node.type,
+                "kind": edge.kind,
+                "role": edge.role,
+            }
 
         return {
             "node": self.selection.ref,
@@ -178,7 +184,9 @@ def _entries(conn: Connection, seqs: set[int]) -> list[LogEntry]:
     return [LogEntry.from_canonical(bytes(r.canonical), bytes(r.leaf_hash)) for r in rows]
 
 
-def _related_seqs(conn: Connection, selection: Selection, as_of: int | None) -> tuple[set[int], set[int]]:
+def _related_seqs(
+    conn: Connection, selection: Selection, as_of: int | None
+) -> tuple[set[int], set[int]]:
     """Seqs of the records that define a selection, and of the annotations on it."""
     a, r = t.annotations, t.runs
     defining: set[int] = set()
@@ -190,14 +198,21 @@ def _related_seqs(conn: Connection, selection: Selection, as_of: int | None) -> 
         if selection.entity_id is not None:
             targets.append(("dataset", [selection.entity_id]))
     else:
-        defining |= set(conn.execute(select(r.c.seq).where(ids_in(r.c.node_id, ids, conn))).scalars())
+        defining |= set(
+            conn.execute(select(r.c.seq).where(ids_in(r.c.node_id, ids, conn))).scalars()
+        )
         targets.append(("run", ids))
         if selection.entity_id is not None:
             targets.append(("job", [selection.entity_id]))
     annotated = set(
         conn.execute(
             select(a.c.seq).where(
-                or_(*[(a.c.target_type == kind) & ids_in(a.c.target_id, some, conn) for kind, some in targets])
+                or_(
+                    *[
+                        (a.c.target_type == kind) & ids_in(a.c.target_id, some, conn)
+                        for kind, some in targets
+                    ]
+                )
             )
         ).scalars()
     )
@@ -218,7 +233,9 @@ def show(conn: Connection, ref: str, as_of: int | None) -> NodeDetails:
         if e.seq in annotated and getattr(e.body, "supersedes", None)
     }
     annotations = [
-        e for e in history if e.seq in annotated and str(e.body.annotation_id) not in superseded  # type: ignore[attr-defined]
+        e
+        for e in history
+        if e.seq in annotated and str(e.body.annotation_id) not in superseded  # type: ignore[attr-defined]
     ]
     current = None
     if len(selection.node_ids) == 1:
@@ -234,7 +251,9 @@ def show(conn: Connection, ref: str, as_of: int | None) -> NodeDetails:
         history=history,
         annotations=annotations,
         upstream=[(e, neighbours[e.src]) for e in _edges_between(up.edges) if e.src in neighbours],
-        downstream=[(e, neighbours[e.dst]) for e in _edges_between(down.edges) if e.dst in neighbours],
+        downstream=[
+            (e, neighbours[e.dst]) for e in _edges_between(down.edges) if e.dst in neighbours
+        ],
     )
 
 
@@ -278,7 +297,9 @@ def log_entries(
     query = query.order_by(rec.c.seq.desc() if newest_first else rec.c.seq)
     if limit is not None:
         query = query.limit(limit)
-    return [LogEntry.from_canonical(bytes(r.canonical), bytes(r.leaf_hash)) for r in conn.execute(query)]
+    return [
+        LogEntry.from_canonical(bytes(r.canonical), bytes(r.leaf_hash)) for r in conn.execute(query)
+    ]
 
 
 def _parse_since(text: str) -> datetime:
@@ -298,7 +319,8 @@ def _touching_runs(conn: Connection, selection: Selection) -> set[int]:
     ids = list(selection.node_ids)
     rows = conn.execute(
         select(e.c.seq_from).where(
-            e.c.run_node_id.is_not(None), or_(ids_in(e.c.src, ids, conn), ids_in(e.c.dst, ids, conn))
+            e.c.run_node_id.is_not(None),
+            or_(ids_in(e.c.src, ids, conn), ids_in(e.c.dst, ids, conn)),
         )
     ).scalars()
     return set(rows)
