@@ -34,7 +34,7 @@ from pedigree.ledger import (
 )
 from pedigree.model import RECORD_TYPES
 from pedigree.store import Ledger
-from pedigree.store.engine import head_revision
+from pedigree.store.engine import HEAD_REVISION
 
 
 @command("init")
@@ -49,7 +49,7 @@ def init(
             "store": str(ledger.location.path),
             "database": ledger.location.describe(),
             "backend": ledger.location.backend,
-            "schema_revision": head_revision(),
+            "schema_revision": HEAD_REVISION,
             "log_id": ledger.log_id,
             "key_id": ledger.key_id,
             "signing_key": str(ledger.location.key_path),

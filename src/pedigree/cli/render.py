@@ -111,7 +111,7 @@ def impact_table(graph: Graph) -> Table:
         kind = f"{node.kind} run" if node.type == "run" else node.type.replace("_", " ")
         table.add_row(
             str(graph.distance.get(node.id, 0)),
-            escape(node.ref if node.type == "run" else node.label),
+            escape(node.label),
             kind,
             status(node.status),
             node.time[:19].replace("T", " "),

@@ -6,6 +6,7 @@ verifier never needs our database, only the record.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import rfc8785
@@ -21,6 +22,25 @@ def canonical_json(value: Any) -> bytes:
         raise RecordError(f"record cannot be canonicalised (RFC 8785): {exc}") from None
     except (TypeError, AttributeError) as exc:  # non-JSON value
         raise RecordError(f"record holds a value that is not JSON: {exc}") from None
+
+
+_SAFE_INT = 2**53 - 1
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON so that ``canonical_json`` gives back the same bytes.
+
+    RFC 8785 writes a float with an integral value as an integer (``1e16`` becomes
+    ``10000000000000000``); parsed back, that is an int beyond the safe range, which
+    canonicalisation refuses. Such numbers can only have been floats, so they are
+    read as floats.
+    """
+    return json.loads(text, parse_int=_parse_int)
+
+
+def _parse_int(text: str) -> int | float:
+    value = int(text)
+    return value if -_SAFE_INT <= value <= _SAFE_INT else float(value)
 
 
 def envelope_json(*, actor: str, body: bytes, schema: str, seq: int, time: str) -> bytes:

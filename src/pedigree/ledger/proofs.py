@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pedigree.errors import ProofError
 from pedigree.ledger import merkle
-from pedigree.ledger.canonical import canonical_json
+from pedigree.ledger.canonical import canonical_json, parse_json
 from pedigree.ledger.checkpoint import SignedCheckpoint, verify_checkpoint
 
 _HEX32 = r"^[0-9a-f]{64}$"
@@ -77,14 +77,15 @@ def _hashes(values: list[str]) -> list[bytes]:
 
 def record_bytes(record: bytes | str | Mapping[str, Any]) -> bytes:
     """The canonical bytes of a record given as bytes, JSON text or a parsed object."""
-    if isinstance(record, bytes | str):
-        try:
-            record = json.loads(record)
-        except ValueError as exc:
-            raise ProofError(f"record is not JSON: {exc}") from None
-    if not isinstance(record, Mapping):
+    if not isinstance(record, bytes | str):
+        record = json.dumps(record)  # re-read below, so numbers get canonical types
+    try:
+        parsed = parse_json(record)
+    except ValueError as exc:
+        raise ProofError(f"record is not JSON: {exc}") from None
+    if not isinstance(parsed, dict):
         raise ProofError("record must be a JSON object")
-    return canonical_json(dict(record))
+    return canonical_json(parsed)
 
 
 def verify_inclusion(

@@ -147,7 +147,9 @@ def audit(
         for level, idx, digest in append_leaf(frontier, size, leaf):
             if level >= tile_level and stored_nodes.get((level, idx), digest) != digest:
                 report.add(
-                    seq, f"Merkle node {level}/{idx} (records ≤ {seq}) does not match the records"
+                    seq,
+                    f"Merkle node {level}/{idx} does not match records "
+                    f"{(idx << level) + 1}–{(idx + 1) << level} (a record or the node was altered)",
                 )
         size += 1
         if size in signed:

@@ -13,11 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from pedigree.errors import StoreError
@@ -25,8 +21,14 @@ from pedigree.errors import StoreError
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 60_000
 
+HEAD_REVISION = "0001"
+"""The latest migration; a test holds it equal to Alembic's head, so opening a store
+can check the schema without loading Alembic."""
 
-def _alembic_config(connection: Connection | None = None) -> Config:
+
+def _alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -34,10 +36,11 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+def alembic_head() -> str | None:
+    """The head revision according to the migration scripts (slow: loads Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 def make_engine(url: str) -> Engine:
@@ -107,7 +110,10 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    """The store's schema revision, or ``None`` when it has no Pedigree schema."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def migrate(engine: Engine) -> None:
@@ -117,4 +123,6 @@ def migrate(engine: Engine) -> None:
         with conn.begin():
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(7411730)"))
+            from alembic import command
+
             command.upgrade(_alembic_config(conn), "head")

@@ -45,10 +45,10 @@ from pedigree.store import queries
 from pedigree.store import schema as t
 from pedigree.store.config import StoreLocation, locate
 from pedigree.store.engine import (
+    HEAD_REVISION,
     bulk_insert,
     current_revision,
     db_errors,
-    head_revision,
     make_engine,
     migrate,
     write_transaction,
@@ -201,7 +201,7 @@ class Ledger:
         where = location.describe()
         with db_errors(where), engine.connect() as conn:
             revision = current_revision(conn)
-            head = head_revision()
+            head = HEAD_REVISION
             if revision is None:
                 raise StoreError(f"{where} is not a Pedigree store (run `pedigree init`)")
             if revision != head:

@@ -11,6 +11,8 @@ module mirrors the latest revision for queries and for the migration test.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -21,10 +23,30 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 
 metadata = MetaData()
+
+
+class Blob(TypeDecorator[bytes]):
+    """Binary column that always reads back as ``bytes``.
+
+    Someone editing the database by hand can leave text (SQLite's ``replace()`` on a blob
+    returns text) or a memoryview; the audit must still read it and report it.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> bytes | None:
+        if value is None or isinstance(value, bytes):
+            return value
+        if isinstance(value, str):
+            return value.encode("utf-8", "surrogateescape")
+        return bytes(value)
+
 
 # --- the log and its integrity --------------------------------------------------------------
 
@@ -42,8 +64,8 @@ records = Table(
     Column("time", String(32), nullable=False),
     Column("actor", Text, nullable=False),
     Column("schema", String(128), nullable=False),
-    Column("canonical", LargeBinary, nullable=False),
-    Column("leaf_hash", LargeBinary, nullable=False),
+    Column("canonical", Blob, nullable=False),
+    Column("leaf_hash", Blob, nullable=False),
     Index("ix_records_time", "time"),
     Index("ix_records_schema", "schema", "seq"),
 )
@@ -53,7 +75,7 @@ merkle_nodes = Table(
     metadata,
     Column("level", Integer, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary, nullable=False),
+    Column("hash", Blob, nullable=False),
 )
 
 ledger_state = Table(
@@ -61,7 +83,7 @@ ledger_state = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
-    Column("frontier", LargeBinary, nullable=False),
+    Column("frontier", Blob, nullable=False),
     Column("last_time", String(32), nullable=False),
     Column("head", Text, nullable=False),
 )

@@ -1,0 +1,56 @@
+"""Canonical form (RFC 8785): stable, and the envelope splice equals full canonicalisation."""
+
+from __future__ import annotations
+
+import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pedigree.errors import RecordError
+from pedigree.ledger.canonical import canonical_json, envelope_json, parse_json
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_canonical_form_is_stable_through_a_json_round_trip(value: object) -> None:
+    once = canonical_json(value)
+    assert canonical_json(parse_json(once)) == once
+
+
+@given(
+    st.dictionaries(st.text(), json_values, max_size=5),
+    st.text(),
+    st.text(),
+    st.integers(1, 2**53 - 1),
+)
+def test_envelope_splice_equals_rfc8785(body: dict, actor: str, schema: str, seq: int) -> None:
+    time = "2026-11-23T12:00:00.000000Z"
+    spliced = envelope_json(
+        actor=actor, body=canonical_json(body), schema=schema, seq=seq, time=time
+    )
+    assert spliced == rfc8785.dumps(
+        {"actor": actor, "body": body, "schema": schema, "seq": seq, "time": time}
+    )
+
+
+def test_key_order_is_utf16_as_rfc8785_requires() -> None:
+    # U+E000 sorts after U+1F600 in code points but before it in UTF-16 code units.
+    assert canonical_json({"\ue000": 1, "\U0001f600": 2}).startswith('{"\U0001f600"'.encode())
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 2**60, {1: "x"}, object()])
+def test_values_json_cannot_hold_are_refused(value: object) -> None:
+    with pytest.raises(RecordError):
+        canonical_json({"v": value})
