@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import math
 import os
 import platform
 import random
@@ -40,6 +41,7 @@ from pedigree.model import (
     JobRef,
     RecordBody,
     Run,
+    RunIO,
 )
 from pedigree.store.ledger import Ledger
 
@@ -113,7 +115,7 @@ class Output:
                     {
                         "figure": self.figure,
                         "quick": bool(self.args.quick),
-                        "machine": machine(),
+                        "machine": machine(self.args.backends),
                         "results": self.results,
                         "wall_seconds": round(elapsed, 1),
                     },
@@ -122,14 +124,17 @@ class Output:
             )
 
 
-def machine() -> dict[str, Any]:
-    return {
+def machine(backends: Sequence[str] = ()) -> dict[str, Any]:
+    info: dict[str, Any] = {
         "date": date.today().isoformat(),
         "nproc": os.cpu_count(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
     }
+    if "postgresql" in backends:
+        info["postgresql"] = pg_server_version()
+    return info
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -142,7 +147,7 @@ def median(values: Sequence[float]) -> float:
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile (``pct`` in 0-100)."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -330,13 +335,13 @@ def dataset_version(name: str, version: str, n: int) -> DatasetVersion:
 def run_record(
     job: str,
     kind: str,
-    inputs: Sequence[DatasetVersion],
-    outputs: Sequence[DatasetVersion],
+    inputs: Sequence[RunIO],
+    outputs: Sequence[RunIO],
     n: int,
     rng: random.Random,
 ) -> Run:
-    """A completed run: job, kind, inputs and outputs with roles, two parameters, a seed,
-    start and end times and the code commit."""
+    """A completed run: job, kind, inputs and outputs (with roles), two parameters, a
+    seed, start and end times and the code commit."""
     started = BASE_TIME + timedelta(seconds=n)
     return Run(
         run_id=stable_uuid(rng),
@@ -350,8 +355,8 @@ def run_record(
         ),
         started_at=started,
         ended_at=started + timedelta(seconds=42),
-        inputs=[v.io("source") for v in inputs],
-        outputs=[v.io("output") for v in outputs],
+        inputs=list(inputs),
+        outputs=list(outputs),
     )
 
 
@@ -368,10 +373,29 @@ def pipeline_units(count: int, *, seed: int = 7, prefix: str = "") -> list[Recor
         lane, generation = n % 100, n // 100
         source = dataset_version(f"{prefix}raw/source-{lane:03d}", f"v{generation}", n)
         curated = dataset_version(f"{prefix}curated/table-{lane:03d}", f"v{generation}", n)
-        run = run_record(f"{prefix}curate/table-{lane:03d}", "transform", [source], [curated], n, rng)
+        run = run_record(
+            f"{prefix}curate/table-{lane:03d}",
+            "transform",
+            [source.io("source")],
+            [curated.io("output")],
+            n,
+            rng,
+        )
         records += (source, curated, run)
     return records
 
 
 def mean_canonical_bytes(rows: Sequence[LogRow]) -> float:
     return sum(len(r[4]) for r in rows) / len(rows) if rows else 0.0
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def header(out: Output, title: str) -> None:
+    info = machine()
+    out.say(
+        f"{title}  [{info['date']}, {info['nproc']} cores, Python {info['python']}, "
+        f"SQLite {info['sqlite']}]"
+    )

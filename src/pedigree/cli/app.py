@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pedigree import __version__
@@ -103,12 +104,6 @@ def fail(message: str, code: int = EXIT_ERROR) -> None:
         raise
     err.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
 
 
 def print_json(data: Any) -> None:

@@ -488,10 +488,28 @@ class Ledger:
             raise NotFoundError(f"no record {seq} in the log")
         return LogEntry.from_canonical(bytes(row.canonical), bytes(row.leaf_hash))
 
-    def entries(self, **filters: Any) -> list[LogEntry]:
-        """Records in log order; filters as in ``queries.log_query``."""
+    def entries(
+        self,
+        *,
+        types: list[str] | None = None,
+        job: str | None = None,
+        dataset: str | None = None,
+        since: int | str | datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[LogEntry]:
+        """Records in log order, filtered by type (``run``…), job, dataset or model, and start
+        (a record number, or a time: records at or after it)."""
         with self._connect() as conn:
-            return queries.log_entries(conn, **filters)
+            return queries.log_entries(
+                conn,
+                types=types,
+                job=job,
+                dataset=dataset,
+                since=since,
+                limit=limit,
+                newest_first=newest_first,
+            )
 
     # --- lineage ----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from pedigree.errors import NotFoundError
-from pedigree.model import LogEntry, format_time, parse_time
+from pedigree.model import LogEntry, format_time, parse_time, record_class
 from pedigree.store import schema as t
 from pedigree.store.graph import Direction, Edge, ids_in, path_from, walk
 from pedigree.store.nodes import Node, Selection, describe, resolve
@@ -274,8 +274,6 @@ def log_entries(
 
     ``since`` is a record number (from that record on) or a time (records at or after it).
     """
-    from pedigree.model.registry import record_class
-
     rec = t.records
     query = select(rec.c.canonical, rec.c.leaf_hash)
     if types:
