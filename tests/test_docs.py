@@ -14,7 +14,7 @@ def test_python_guide_runs(tmp_path: Path, capsys) -> None:  # type: ignore[no-u
     assert len(blocks) >= 5
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, "docs/python.md", "exec"), namespace)  # noqa: S102
+        exec(compile(block, "docs/python.md", "exec"), namespace)
     out = capsys.readouterr().out
     assert "[1, 2, 3, 4]" in out
     assert "run input default:ghost@1 is not recorded" in out
@@ -32,7 +32,7 @@ def test_the_independent_verifier_in_the_docs_checks_real_proofs(tmp_path: Path)
     text = (DOCS / "verification.md").read_text()
     (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     verifier: dict[str, object] = {}
-    exec(compile(block, "docs/verification.md", "exec"), verifier)  # noqa: S102
+    exec(compile(block, "docs/verification.md", "exec"), verifier)
     check = verifier["check_inclusion"]
 
     ledger, _ = Ledger.init(tmp_path / "s")
