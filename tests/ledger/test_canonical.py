@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import rfc8785
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pedigree.errors import RecordError
@@ -21,6 +21,43 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
+
+
+any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=6)
+wide_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats()
+    | any_text,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=1000)
+@given(wide_values)
+@example(1e16)
+@example(1e-7)
+@example(100.0)
+@example(-0.0)
+@example(5e-324)
+@example(1.7976931348623157e308)
+@example(123456789012345680000.0)
+@example({"\ue000": 1, "\U0001f600": 2, "a": [0.25, -1.5]})
+@example({"\ud800": "x"})
+@example('\x7f\u2028\x00\x1f"\\')
+def test_fast_path_writes_exactly_what_rfc8785_writes(value: object) -> None:
+    """Values json can encode are encoded by json; every output must equal rfc8785's."""
+    try:
+        expected = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, UnicodeError):
+        with pytest.raises(RecordError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
 
 
 @given(json_values)

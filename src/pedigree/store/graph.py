@@ -6,28 +6,39 @@ run), ``generated`` (run -> version) and ``derived_from`` (version -> version, s
 without a run). Every edge carries the log interval it holds in (``seq_from`` to
 ``seq_to``), so asking "as of seq S" sees exactly the graph the ledger held then.
 
-Walks go breadth-first, one indexed query per level, which keeps a depth-limited
-closure to ``depth`` round trips whatever the size of the graph.
+A walk is one recursive SQL query (``WITH RECURSIVE``) that returns every edge of the
+closure, so a depth-10 closure costs one round trip, not ten; distances and the
+breadth-first tree are then worked out in memory from those edges. ``closure`` is the
+same query returning only nodes and distances.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ARRAY, BigInteger, Connection, and_, any_, bindparam, or_, select
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Connection,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
-
-from pedigree.store import schema as t
 
 Direction = Literal["up", "down"]
 EDGE_KINDS = ("used", "trained_on", "generated", "derived_from")
-_CHUNK = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
     src: int
     dst: int
     kind: str
@@ -37,18 +48,27 @@ class Edge:
 @dataclass(slots=True)
 class Walk:
     depth: dict[int, int]
-    """Every node reached, with its distance from the start."""
+    """Every node reached, with its distance from the nearest start."""
     edges: list[Edge]
     parent: dict[int, Edge]
-    """For each reached node but the starts, the edge it was first reached by."""
+    """For each reached node but the starts, an edge on a shortest way to it."""
     stopped_at: set[int] = field(default_factory=set)
 
 
-def ids_in(column: ColumnElement[Any], ids: Sequence[int], conn: Connection) -> ColumnElement[bool]:
-    """``column IN ids``; one array parameter on PostgreSQL instead of thousands."""
+def ids_value(ids: Iterable[int], dialect: str) -> Any:
+    """How a list of ids is passed as one parameter: an array, or JSON text for SQLite."""
+    ids = [int(i) for i in ids]
+    return ids if dialect == "postgresql" else json.dumps(ids)
+
+
+def ids_in(column: ColumnElement[Any], ids: Iterable[int], conn: Connection) -> ColumnElement[bool]:
+    """``column IN ids`` with one parameter whatever the length: an array on PostgreSQL,
+    a JSON list read by ``json_each`` on SQLite (no limit on the number of ids)."""
+    value = ids_value(ids, conn.dialect.name)
     if conn.dialect.name == "postgresql":
-        return column == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger), unique=True))
-    return column.in_(list(ids))
+        return column == any_(bindparam(None, value, type_=ARRAY(BigInteger), unique=True))
+    listed = func.json_each(bindparam(None, value, type_=String, unique=True)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def live(
@@ -60,6 +80,87 @@ def live(
     return and_(since <= as_of, or_(until.is_(None), until > as_of))
 
 
+def _closure_sql(dialect: str, direction: Direction, limited: bool, past: bool, edges: bool) -> str:
+    """``WITH RECURSIVE`` reach of ``starts``: the nodes (with their least distance), or the
+    edges leaving the nodes inside the depth limit. Written out per dialect because it is
+    the hot path of every lineage query."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    near, far = ("dst", "src") if direction == "up" else ("src", "dst")
+    if past:
+        valid = f"{{e}}.seq_from <= {mark} AND ({{e}}.seq_to IS NULL OR {{e}}.seq_to > {mark})"
+    else:
+        valid = "{e}.seq_to IS NULL"
+    starts = (
+        f"SELECT value{', 0' if limited else ''} FROM json_each({mark})"
+        if dialect == "sqlite"
+        else f"SELECT unnest(CAST({mark} AS bigint[])){', 0' if limited else ''}"
+    )
+    columns = "node, d" if limited else "node"
+    step = f"SELECT e.{far}{', reach.d + 1' if limited else ''} FROM edges e JOIN reach ON e.{near} = reach.node"
+    step += f" WHERE {valid.format(e='e')}" + (f" AND reach.d < {mark}" if limited else "")
+    cte = f"WITH RECURSIVE reach({columns}) AS ({starts} UNION {step}) "
+    if not edges:
+        return cte + (
+            "SELECT node, min(d) FROM reach GROUP BY node" if limited else "SELECT node FROM reach"
+        )
+    inside = (
+        f"SELECT DISTINCT node FROM reach WHERE d < {mark}" if limited else "SELECT node FROM reach"
+    )
+    if dialect == "sqlite":
+        return cte + (
+            f"SELECT o.src, o.dst, o.kind, o.role FROM edges o "
+            f"WHERE o.{near} IN ({inside}) AND {valid.format(e='o')}"
+        )
+    # A LATERAL subquery fenced with OFFSET 0 keeps PostgreSQL on the index, one probe per
+    # node, whatever its row estimates (a CTE's are poor, and fresh tables have none).
+    return cte + (
+        f"SELECT o.src, o.dst, o.kind, o.role FROM ({inside}) inside_ CROSS JOIN LATERAL "
+        f"(SELECT * FROM edges x WHERE x.{near} = inside_.node AND {valid.format(e='x')} OFFSET 0) o"
+    )
+
+
+def _reach(
+    conn: Connection,
+    starts: list[int],
+    direction: Direction,
+    depth: int | None,
+    as_of: int | None,
+    *,
+    edges: bool,
+) -> list[tuple[Any, ...]]:
+    dialect = conn.dialect.name
+    sql = _closure_sql(dialect, direction, depth is not None, as_of is not None, edges)
+    past = [as_of, as_of] if as_of is not None else []
+    params: list[Any] = [ids_value(starts, dialect), *past]
+    if depth is not None:
+        params.append(depth)
+    if edges:
+        params += [depth] if depth is not None else []
+        params += past
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def closure(
+    conn: Connection,
+    starts: Iterable[int],
+    direction: Direction,
+    *,
+    depth: int | None = None,
+    as_of: int | None = None,
+) -> dict[int, int] | set[int]:
+    """The nodes within ``depth`` edges of ``starts``, with their least distance; without
+    a depth limit, just the set of nodes. One query, no edges fetched."""
+    starts = list(dict.fromkeys(starts))
+    if depth is None:
+        return {row[0] for row in _reach(conn, starts, direction, None, as_of, edges=False)}
+    return {node: d for node, d in _reach(conn, starts, direction, depth, as_of, edges=False)}
+
+
 def walk(
     conn: Connection,
     starts: Iterable[int],
@@ -69,34 +170,35 @@ def walk(
     as_of: int | None = None,
     stop_at: set[int] | frozenset[int] = frozenset(),
 ) -> Walk:
-    """Breadth-first closure from ``starts``; stops early at the level reaching ``stop_at``."""
-    e = t.edges
-    near, _far = (e.c.dst, e.c.src) if direction == "up" else (e.c.src, e.c.dst)
-    valid = live(as_of, e.c.seq_from, e.c.seq_to)
+    """The closure of ``starts`` within ``depth`` edges (all of it when ``None``), with its
+    edges, each node's distance and a breadth-first parent edge.
+
+    ``stopped_at`` holds the nodes of ``stop_at`` that were reached.
+    """
+    starts = list(dict.fromkeys(starts))
     result = Walk(depth={s: 0 for s in starts}, edges=[], parent={})
-    frontier = list(result.depth)
+    if not starts or depth == 0:
+        return result
+    up = direction == "up"
+    following: dict[int, list[Edge]] = defaultdict(list)
+    for row in set(_reach(conn, starts, direction, depth, as_of, edges=True)):
+        edge = Edge._make(row)
+        following[edge.dst if up else edge.src].append(edge)
+    frontier = starts
     level = 0
     while frontier and (depth is None or level < depth):
         level += 1
-        following: list[int] = []
-        for i in range(0, len(frontier), _CHUNK):
-            chunk = frontier[i : i + _CHUNK]
-            rows = conn.execute(
-                select(e.c.src, e.c.dst, e.c.kind, e.c.role).where(ids_in(near, chunk, conn), valid)
-            )
-            for src, dst, kind, role in rows:
-                edge = Edge(src, dst, kind, role)
+        nxt: list[int] = []
+        for node in frontier:
+            for edge in sorted(following.get(node, ())):
                 result.edges.append(edge)
-                other = src if direction == "up" else dst
-                if other in stop_at:
-                    result.stopped_at.add(other)
+                other = edge.src if up else edge.dst
                 if other not in result.depth:
                     result.depth[other] = level
                     result.parent[other] = edge
-                    following.append(other)
-        if result.stopped_at:
-            break
-        frontier = following
+                    nxt.append(other)
+        frontier = nxt
+    result.stopped_at = set(stop_at) & set(result.depth)
     return result
 
 

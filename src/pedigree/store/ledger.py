@@ -285,7 +285,7 @@ class Ledger:
             envelope = Envelope(actor, now)
             for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
                 try:
-                    existing = projector.apply(size + 1, body)
+                    existing = projector.apply(size + 1, now, body)
                 except RecordError as exc:
                     if len(prepared) == 1:
                         raise
@@ -582,7 +582,10 @@ class Ledger:
                 for row in rows:
                     entry = LogEntry.from_canonical(bytes(row.canonical), bytes(row.leaf_hash))
                     try:
-                        if projector.apply(row.seq, entry.body) is not None:
+                        if (
+                            projector.apply(row.seq, format_time(entry.time), entry.body)
+                            is not None
+                        ):
                             raise RecordError("it repeats an earlier record")
                     except RecordError as exc:
                         raise StoreError(f"record {row.seq} cannot be replayed: {exc}") from None

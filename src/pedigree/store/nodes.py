@@ -29,7 +29,7 @@ from pedigree.store.graph import ids_in, live
 _RUN_ID = re.compile(r"^[0-9a-fA-F-]{8,36}$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Node:
     """A graph node (a dataset or model version, or a run) as users see it."""
 
@@ -75,9 +75,13 @@ class Selection:
     entity_id: int | None = None  # dataset or job id for a dataset/model/job selection
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def short_version(version: str) -> str:
-    _algo, sep, digest = version.partition(":")
-    if sep and re.fullmatch(r"[0-9a-f]{16,}", digest):
+    """``sha256:3fa9…`` -> its first 12 hex digits; other versions as they are (or cut)."""
+    _, sep, digest = version.partition(":")
+    if sep and len(digest) >= 16 and _HEX.issuperset(digest):
         return digest[:12]
     return version if len(version) <= 24 else version[:21] + "…"
 
@@ -92,69 +96,62 @@ def describe(conn: Connection, ids: Iterable[int], as_of: int | None = None) -> 
     ids = sorted(set(ids))
     if not ids:
         return {}
-    v, d, r, j, rec = t.versions, t.datasets, t.runs, t.jobs, t.records
+    v, d, r, j = t.versions, t.datasets, t.runs, t.jobs
     out: dict[int, Node] = {}
     version_rows = conn.execute(
-        select(
-            v.c.id,
-            v.c.version,
-            d.c.id.label("dataset_id"),
-            d.c.kind,
-            d.c.namespace,
-            d.c.name,
-            rec.c.time,
-        )
+        select(v.c.id, v.c.version, v.c.recorded_at, d.c.id, d.c.kind, d.c.namespace, d.c.name)
         .join(d, d.c.id == v.c.dataset_id)
-        .join(rec, rec.c.seq == v.c.id)
         .where(ids_in(v.c.id, ids, conn))
     ).all()
-    states = lifecycle_states(conn, version_rows, as_of)
-    for row in version_rows:
-        out[row.id] = Node(
-            id=row.id,
-            type=f"{row.kind}_version",
-            ref=version_ref(row.kind, row.namespace, row.name, row.version),
-            label=f"{row.name}@{short_version(row.version)}",
-            namespace=row.namespace,
-            name=row.name,
-            version=row.version,
+    states = lifecycle_states(conn, [(row[0], row[3]) for row in version_rows], as_of)
+    for node_id, version, recorded_at, _, kind, namespace, name in version_rows:
+        out[node_id] = Node(
+            id=node_id,
+            type=f"{kind}_version",
+            ref=version_ref(kind, namespace, name, version),
+            label=f"{name}@{short_version(version)}",
+            namespace=namespace,
+            name=name,
+            version=version,
             run_id=None,
             kind=None,
-            status=states.get(row.id, "active"),
-            time=row.time,
+            status=states.get(node_id, "active"),
+            time=recorded_at,
         )
     run_rows = conn.execute(
-        select(r.c.node_id, r.c.run_id, r.c.kind, r.c.status, j.c.namespace, j.c.name, rec.c.time)
+        select(
+            r.c.node_id, r.c.run_id, r.c.kind, r.c.status, r.c.recorded_at, j.c.namespace, j.c.name
+        )
         .join(j, j.c.id == r.c.job_id)
-        .join(rec, rec.c.seq == r.c.node_id)
         .where(ids_in(r.c.node_id, ids, conn), live(as_of, r.c.seq, r.c.superseded_seq))
     ).all()
-    for row in run_rows:
-        out[row.node_id] = Node(
-            id=row.node_id,
+    for node_id, run_id, kind, status, recorded_at, namespace, name in run_rows:
+        out[node_id] = Node(
+            id=node_id,
             type="run",
-            ref=f"run:{row.run_id}",
-            label=f"{row.name} #{row.run_id[:8]}",
-            namespace=row.namespace,
-            name=row.name,
+            ref=f"run:{run_id}",
+            label=f"{name} #{run_id[:8]}",
+            namespace=namespace,
+            name=name,
             version=None,
-            run_id=row.run_id,
-            kind=row.kind,
-            status=row.status,
-            time=row.time,
+            run_id=run_id,
+            kind=kind,
+            status=status,
+            time=recorded_at,
         )
     return out
 
 
 def lifecycle_states(
-    conn: Connection, version_rows: list[Any], as_of: int | None
+    conn: Connection, versions: list[tuple[int, int]], as_of: int | None
 ) -> dict[int, str]:
-    """Latest lifecycle state of each version, from annotations on it or on its dataset."""
-    if not version_rows:
+    """Latest lifecycle state of each (version id, dataset id), from annotations on the
+    version or on its dataset."""
+    if not versions:
         return {}
     a = t.annotations
-    version_ids = [row.id for row in version_rows]
-    dataset_ids = sorted({row.dataset_id for row in version_rows})
+    version_ids = [version for version, _ in versions]
+    dataset_ids = sorted({dataset for _, dataset in versions})
     query = select(a.c.seq, a.c.target_type, a.c.target_id).where(
         a.c.kind == "lifecycle",
         or_(
@@ -180,14 +177,10 @@ def lifecycle_states(
         )
     }
     states: dict[int, str] = {}
-    for row in version_rows:
-        candidates = [
-            latest.get(("version", row.id), 0),
-            latest.get(("dataset", row.dataset_id), 0),
-        ]
-        seq = max(candidates)
+    for version, dataset in versions:
+        seq = max(latest.get(("version", version), 0), latest.get(("dataset", dataset), 0))
         if seq:
-            states[row.id] = bodies[seq].body["state"]  # type: ignore[attr-defined]
+            states[version] = bodies[seq].body["state"]  # type: ignore[attr-defined]
     return states
 
 

@@ -45,6 +45,7 @@ class _RunState:
     seq: int
     job_id: int
     kind: str
+    recorded_at: str
 
 
 @dataclass(slots=True)
@@ -77,16 +78,16 @@ class Projector:
 
     # --- public --------------------------------------------------------------------------
 
-    def apply(self, seq: int, body: RecordBody) -> int | None:
-        """Check and project ``body`` as record ``seq``.
+    def apply(self, seq: int, time: str, body: RecordBody) -> int | None:
+        """Check and project ``body`` as record ``seq``, written at ``time``.
 
         Returns the seq of an identical record already in the log when this one would add
         nothing (appending the same version twice is a no-op), else ``None``.
         """
         if isinstance(body, EntityVersion):
-            existing = self._version(seq, body)
+            existing = self._version(seq, time, body)
         elif isinstance(body, Run):
-            existing = self._run(seq, body)
+            existing = self._run(seq, time, body)
         elif isinstance(body, Annotation):
             existing = self._annotation(seq, body)
         elif isinstance(body, Agent):
@@ -209,7 +210,9 @@ class Projector:
         todo = {k for k in keys if k not in self._runs}
         if todo:
             rows = self._query(_Q_RUNS, todo)
-            found = {r.run_id: _RunState(r.node_id, r.seq, r.job_id, r.kind) for r in rows}
+            found = {
+                r.run_id: _RunState(r.node_id, r.seq, r.job_id, r.kind, r.recorded_at) for r in rows
+            }
             self._runs.update({k: found.get(k) for k in todo})
 
     def _load_agents(self, keys: Iterable[str]) -> None:
@@ -294,7 +297,7 @@ class Projector:
 
     # --- one method per record type --------------------------------------------------------
 
-    def _version(self, seq: int, body: EntityVersion) -> int | None:
+    def _version(self, seq: int, time: str, body: EntityVersion) -> int | None:
         kind = "model" if isinstance(body, ModelVersion) else "dataset"
         label = f"{body.namespace}:{body.name}"
         dataset = self._dataset(body.namespace, body.name)
@@ -325,13 +328,14 @@ class Projector:
                 "dataset_id": dataset[0],
                 "version": body.version,
                 "fingerprint": body.fingerprint,
+                "recorded_at": time,
             }
         )
         for src in sources:
             self._edge(src, seq, "derived_from", None, None, seq)
         return None
 
-    def _run(self, seq: int, body: Run) -> int | None:
+    def _run(self, seq: int, time: str, body: Run) -> int | None:
         run_id = str(body.run_id)
         job_id = self._job(body.job.namespace, body.job.name)
         if job_id is None:
@@ -351,9 +355,9 @@ class Projector:
                 )
             if self._body_at(previous.seq) == body:
                 return previous.seq
-            node_id = previous.node_id
+            node_id, recorded_at = previous.node_id, previous.recorded_at
         else:
-            node_id = seq
+            node_id, recorded_at = seq, time
             self._new_nodes.add(node_id)
 
         parent = None
@@ -386,7 +390,7 @@ class Projector:
                     seq,
                 )
             )
-        self._runs[run_id] = _RunState(node_id, seq, job_id, body.kind)
+        self._runs[run_id] = _RunState(node_id, seq, job_id, body.kind, recorded_at)
         self.inserts[t.runs].append(
             {
                 "seq": seq,
@@ -398,6 +402,7 @@ class Projector:
                 "started_at": _time(body.started_at),
                 "ended_at": _time(body.ended_at),
                 "parent_node_id": parent,
+                "recorded_at": recorded_at,
                 "superseded_seq": None,
             }
         )
@@ -536,7 +541,12 @@ _Q_DATASET_VERSIONS = (
 )
 _Q_JOBS = select(t.jobs.c.id, t.jobs.c.namespace, t.jobs.c.name).where(t.jobs.c.name.in_(_KEYS))
 _Q_RUNS = select(
-    t.runs.c.run_id, t.runs.c.node_id, t.runs.c.seq, t.runs.c.job_id, t.runs.c.kind
+    t.runs.c.run_id,
+    t.runs.c.node_id,
+    t.runs.c.seq,
+    t.runs.c.job_id,
+    t.runs.c.kind,
+    t.runs.c.recorded_at,
 ).where(t.runs.c.run_id.in_(_KEYS), t.runs.c.superseded_seq.is_(None))
 _Q_AGENTS = select(t.agents.c.agent_id, t.agents.c.seq, t.agents.c.superseded_seq).where(
     t.agents.c.agent_id.in_(_KEYS)

@@ -117,6 +117,7 @@ versions = Table(
     Column("dataset_id", BigInteger, nullable=False),
     Column("version", Text, nullable=False),
     Column("fingerprint", Text),
+    Column("recorded_at", String(32), nullable=False),
     UniqueConstraint("dataset_id", "version", name="uq_versions_dataset_version"),
 )
 
@@ -142,6 +143,7 @@ runs = Table(
     Column("started_at", String(32)),
     Column("ended_at", String(32)),
     Column("parent_node_id", BigInteger),
+    Column("recorded_at", String(32), nullable=False),
     Column("superseded_seq", BigInteger),
     Index("ix_runs_node", "node_id"),
     Index("ix_runs_run_id", "run_id"),

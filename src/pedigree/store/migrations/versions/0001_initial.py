@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.BigInteger, nullable=False),
         sa.Column("version", sa.Text, nullable=False),
         sa.Column("fingerprint", sa.Text),
+        sa.Column("recorded_at", sa.String(32), nullable=False),
         sa.UniqueConstraint("dataset_id", "version", name="uq_versions_dataset_version"),
     )
     op.create_table(
@@ -89,6 +90,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.String(32)),
         sa.Column("ended_at", sa.String(32)),
         sa.Column("parent_node_id", sa.BigInteger),
+        sa.Column("recorded_at", sa.String(32), nullable=False),
         sa.Column("superseded_seq", sa.BigInteger),
     )
     op.create_index("ix_runs_node", "runs", ["node_id"])
