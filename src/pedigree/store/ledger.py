@@ -39,7 +39,14 @@ from pedigree.ledger.proofs import (
     InclusionProof,
     RecordEvidence,
 )
-from pedigree.model import LogEntry, RecordBody, body_to_json, format_time, parse_submission
+from pedigree.model import (
+    LogEntry,
+    RecordBody,
+    body_to_json,
+    format_time,
+    parse_submission,
+    parse_time,
+)
 from pedigree.store import audit as audit_mod
 from pedigree.store import queries
 from pedigree.store import schema as t
@@ -276,7 +283,7 @@ class Ledger:
             now_dt = datetime.now(UTC)
             now = format_time(now_dt)
             if now < state.last_time:  # the clock stepped back: keep log time monotonic
-                now, now_dt = state.last_time, _parse(state.last_time)
+                now, now_dt = state.last_time, parse_time(state.last_time)
             projector = Projector(conn)
             projector.prefetch(body for _, _, body in prepared)
             size, frontier = state.size, state.frontier
@@ -284,12 +291,8 @@ class Ledger:
             nodes: list[dict[str, Any]] = []
             envelope = Envelope(actor, now)
             for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
-                try:
+                with _item(position, len(prepared)):
                     existing = projector.apply(size + 1, now, body)
-                except RecordError as exc:
-                    if len(prepared) == 1:
-                        raise
-                    raise type(exc)(f"item {position} of {len(prepared)}: {exc}") from None
                 if existing is not None:
                     results.append(Appended(existing, existing=True))
                     continue
@@ -613,22 +616,25 @@ def _prepare(
     as submissions. An error names the item when there are several."""
     out = []
     for position, record in enumerate(records, start=1):
-        try:
+        with _item(position, len(records)):
             body = record if isinstance(record, RecordBody) else parse_submission(record)
             out.append((body.schema_id(), canonical_json(body_to_json(body)), body))
-        except RecordError as exc:
-            if len(records) == 1:
-                raise
-            raise type(exc)(f"item {position} of {len(records)}: {exc}") from None
     return out
+
+
+@contextlib.contextmanager
+def _item(position: int, total: int) -> Iterator[None]:
+    """Name the item a ``RecordError`` is about, when a batch holds several."""
+    try:
+        yield
+    except RecordError as exc:
+        if total == 1:
+            raise
+        raise type(exc)(f"item {position} of {total}: {exc}") from None
 
 
 def _read_meta(conn: Connection) -> dict[str, str]:
     return {row.key: row.value for row in conn.execute(select(t.meta.c.key, t.meta.c.value))}
-
-
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 __all__ = ["Appended", "Ledger", "Progress"]
