@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,10 @@ from pedigree.errors import ProofError
 from pedigree.ledger import merkle
 from pedigree.ledger.checkpoint import SignedCheckpoint, key_id, verify_checkpoint
 from pedigree.store import schema as t
+from pedigree.store.schema import as_bytes
 
 _MAX_PROBLEMS = 20
+_BATCH = 20_000
 
 
 @dataclass(slots=True)
@@ -125,12 +127,7 @@ def audit(
     size = 0
     good_size = 0  # largest size whose recomputed root matched a signed head
     leaf_hash, append_leaf, fold = merkle.leaf_hash, merkle.append_leaf, merkle.fold
-    result = conn.execution_options(stream_results=True, yield_per=20_000).execute(
-        select(t.records.c.seq, t.records.c.canonical, t.records.c.leaf_hash).order_by(
-            t.records.c.seq
-        )
-    )
-    for seq, canonical, stored_leaf in result:
+    for seq, canonical, stored_leaf in scan_records(conn, "seq, canonical, leaf_hash"):
         expected = size + 1
         if seq != expected:
             if seq > expected:
@@ -141,8 +138,8 @@ def audit(
                 )
             else:
                 report.add(seq, f"record {seq} appears twice or out of order")
-        leaf = leaf_hash(bytes(canonical))
-        if leaf != bytes(stored_leaf):
+        leaf = leaf_hash(canonical if type(canonical) is bytes else as_bytes(canonical))
+        if leaf != stored_leaf and leaf != as_bytes(stored_leaf):
             report.add(seq, f"record {seq}: content does not match its stored hash (altered)")
         for level, idx, digest in append_leaf(frontier, size, leaf):
             if level >= tile_level and stored_nodes.get((level, idx), digest) != digest:
@@ -190,12 +187,28 @@ def audit(
     return report
 
 
+def scan_records(conn: Connection, columns: str) -> Iterator[tuple[Any, ...]]:
+    """Stream ``columns`` of every record in log order straight from the driver.
+
+    The audit reads every record; SQLAlchemy's per-row processing would cost more than the
+    hashing. On PostgreSQL a server-side cursor in binary mode avoids hex-encoded bytea.
+    """
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql":
+        cursor = raw.cursor(name="pedigree_scan", binary=True)  # type: ignore[union-attr]
+    else:
+        cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"SELECT {columns} FROM records ORDER BY seq")
+        while rows := cursor.fetchmany(_BATCH):
+            yield from rows
+    finally:
+        cursor.close()
+
+
 def _locate_moved_records(conn: Connection, report: AuditReport) -> None:
     """Slow path after a failure: name records whose own ``seq`` disagrees with their row."""
-    result = conn.execution_options(stream_results=True, yield_per=20_000).execute(
-        select(t.records.c.seq, t.records.c.canonical).order_by(t.records.c.seq)
-    )
-    for seq, canonical in result:
+    for seq, canonical in scan_records(conn, "seq, canonical"):
         try:
             inner = json.loads(canonical).get("seq")
         except (ValueError, AttributeError):

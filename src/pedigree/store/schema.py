@@ -41,11 +41,16 @@ class Blob(TypeDecorator[bytes]):
     cache_ok = True
 
     def process_result_value(self, value: Any, dialect: Any) -> bytes | None:
-        if value is None or isinstance(value, bytes):
-            return value
-        if isinstance(value, str):
-            return value.encode("utf-8", "surrogateescape")
-        return bytes(value)
+        return None if value is None else as_bytes(value)
+
+
+def as_bytes(value: Any) -> bytes:
+    """A stored binary value as ``bytes``, whatever the driver or a hand edit left there."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return bytes(value)
 
 
 # --- the log and its integrity --------------------------------------------------------------
