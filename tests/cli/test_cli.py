@@ -198,6 +198,8 @@ def test_checkpoint_prove_and_verify_offline(store: Path, tmp_path: Path) -> Non
     assert [c["checkpoint"]["size"] for c in listed] == [0, 3]
     result = pedigree("prove", cwd=store)
     assert result.returncode == 2 and "give a RECORD number" in result.stderr
+    by_node = json.loads(ok("prove", "syn", "--json", cwd=store))  # one version: its record
+    assert by_node["proof"]["seq"] == 2 and by_node["record"]["body"]["name"] == "syn"
 
 
 def test_audit_passes_then_names_the_tampered_record(store: Path) -> None:

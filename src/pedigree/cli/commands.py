@@ -222,8 +222,12 @@ def checkpoint(
 
 @command("prove")
 def prove(
-    record_seq: Annotated[
-        int | None, typer.Argument(metavar="RECORD", help="Record number (seq) to prove.")
+    record: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="RECORD",
+            help="Record number (seq), or a node (NAME@VERSION, run:ID) to prove its latest record.",
+        ),
     ] = None,
     consistency: Annotated[
         tuple[int, int] | None,
@@ -246,15 +250,15 @@ def prove(
 
     Either verifies offline with `pedigree verify-proof FILE --key ledger.pub`.
     """
-    if (record_seq is None) == (consistency is None):
-        fail("give a RECORD number, or --consistency OLD NEW")
+    if (record is None) == (consistency is None):
+        fail("give a RECORD number (or node), or --consistency OLD NEW")
     with open_ledger(store, database_url) as ledger:
         evidence: RecordEvidence | ConsistencyEvidence
         if consistency is not None:
             evidence = ledger.prove_consistency(*consistency)
         else:
-            assert record_seq is not None
-            evidence = ledger.prove(record_seq, tree_size=tree_size)
+            assert record is not None
+            evidence = ledger.prove(_record_seq(ledger, record), tree_size=tree_size)
         verify_evidence(evidence, ledger.public_key)  # never hand out a proof that fails
     document = evidence.model_dump(mode="json")
     if output is not None:
@@ -266,6 +270,17 @@ def prove(
             out.print_json(data=document)
     if output is not None and not as_json:
         err.print(f"proof written to {output}")
+
+
+def _record_seq(ledger: Ledger, record: str) -> int:
+    """A record number, or the latest record that defines one node."""
+    if record.strip().lstrip("#").isdigit():
+        return int(record.strip().lstrip("#"))
+    current = ledger.show(record).current
+    if current is None:
+        fail(f"{record} names several nodes; give one version or run, or a record number")
+    assert current is not None
+    return current.seq
 
 
 @command("verify-proof")
