@@ -17,6 +17,7 @@ import os
 import platform
 import random
 import secrets
+import signal
 import sqlite3
 import statistics
 import sys
@@ -47,9 +48,7 @@ from pedigree.store.ledger import Ledger
 
 BACKENDS = ("sqlite", "postgresql")
 
-PG_ADMIN_URL = os.environ.get(
-    "PEDIGREE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("PEDIGREE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 """Server the PostgreSQL runs use; its database is only used to CREATE / DROP the
 per-run database ``pedigree_bench_<random>``."""
 
@@ -88,6 +87,8 @@ def parse_args(
         extra(parser)
     args = parser.parse_args()
     args.backends = list(BACKENDS) if args.backend == "all" else [args.backend]
+    # A plain `kill` then unwinds like Ctrl-C: temporary stores and databases are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return args
 
 
@@ -186,13 +187,15 @@ def pg_server_version() -> str:
 @contextlib.contextmanager
 def ledger_store(backend: str) -> Iterator[Ledger]:
     """A new, empty ledger in a temporary directory (plus its own database on PostgreSQL)."""
-    with tempfile.TemporaryDirectory(prefix="pedigree-bench-") as tmp:
-        with contextlib.ExitStack() as stack:
-            url = stack.enter_context(pg_database()) if backend == "postgresql" else None
-            ledger, created = Ledger.init(Path(tmp) / "store", url, actor=ACTOR)
-            assert created, "the benchmark store was not new"
-            stack.callback(ledger.close)
-            yield ledger
+    with (
+        tempfile.TemporaryDirectory(prefix="pedigree-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        url = stack.enter_context(pg_database()) if backend == "postgresql" else None
+        ledger, created = Ledger.init(Path(tmp) / "store", url, actor=ACTOR)
+        assert created, "the benchmark store was not new"
+        stack.callback(ledger.close)
+        yield ledger
 
 
 RAW_TABLE = "raw_records"
@@ -264,9 +267,7 @@ def raw_database(backend: str) -> Iterator[RawDB]:
 def read_log_rows(ledger: Ledger) -> list[LogRow]:
     """The exact rows the ledger stored in ``records``, in log order."""
     with ledger.engine.connect() as conn:
-        result = conn.exec_driver_sql(
-            f"SELECT {', '.join(RAW_COLUMNS)} FROM records ORDER BY seq"
-        )
+        result = conn.exec_driver_sql(f"SELECT {', '.join(RAW_COLUMNS)} FROM records ORDER BY seq")
         return [(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5])) for r in result]
 
 

@@ -20,7 +20,6 @@ import random
 import time
 
 import _common as c
-
 from pedigree.model import Annotation, DatasetVersion, Target
 
 GOAL_MEDIAN_MS = 1.0
@@ -28,9 +27,7 @@ WARMUP = 20
 
 
 def options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--appends", type=int, default=2_000, help="timed appends (default 2,000)"
-    )
+    parser.add_argument("--appends", type=int, default=2_000, help="timed appends (default 2,000)")
 
 
 def annotations(targets: list[DatasetVersion], count: int, seed: int = 5) -> list[Annotation]:
@@ -101,7 +98,7 @@ def measure(backend: str, count: int, out: c.Output) -> dict:
         "raw_p95_ms": c.ms(c.percentile(raw_latencies, 95)),
         "ratio_to_raw": round(med / raw_med, 2),
         "goal_median_ms": GOAL_MEDIAN_MS,
-        "meets_goal": c.ms(med) <= GOAL_MEDIAN_MS,
+        "meets_goal": c.ms(med) <= GOAL_MEDIAN_MS if backend == "sqlite" else None,
     }
 
 

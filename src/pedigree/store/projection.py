@@ -234,8 +234,12 @@ class Projector:
         return self._datasets[(namespace, name)]
 
     def _version_identity(self, ref: VersionRef) -> _Identity | None:
-        self._load_versions([(ref.namespace, ref.name, ref.version)])
-        dataset = self._datasets[(ref.namespace, ref.name)]
+        dataset = self._datasets.get((ref.namespace, ref.name), False)
+        if dataset is False or (
+            dataset is not None and (dataset[0], ref.version) not in self._versions
+        ):
+            self._load_versions([(ref.namespace, ref.name, ref.version)])  # not prefetched
+            dataset = self._datasets[(ref.namespace, ref.name)]
         return self._versions.get((dataset[0], ref.version)) if dataset else None
 
     def version_id(self, ref: VersionRef, what: str) -> int:

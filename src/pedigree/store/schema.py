@@ -29,6 +29,10 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+Key = BigInteger().with_variant(Integer(), "sqlite")
+"""64-bit key; on SQLite ``INTEGER PRIMARY KEY`` so it is the rowid itself (a ``BIGINT``
+primary key would add a second B-tree to every table and every lookup)."""
+
 
 class Blob(TypeDecorator[bytes]):
     """Binary column that always reads back as ``bytes``.
@@ -65,7 +69,7 @@ meta = Table(
 records = Table(
     "records",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", Key, primary_key=True, autoincrement=False),
     Column("time", String(32), nullable=False),
     Column("actor", Text, nullable=False),
     Column("schema", String(128), nullable=False),
@@ -107,7 +111,7 @@ checkpoints = Table(
 datasets = Table(
     "datasets",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", Key, primary_key=True, autoincrement=False),
     Column("kind", String(16), nullable=False),
     Column("namespace", Text, nullable=False),
     Column("name", Text, nullable=False),
@@ -118,7 +122,7 @@ datasets = Table(
 versions = Table(
     "versions",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", Key, primary_key=True, autoincrement=False),
     Column("dataset_id", BigInteger, nullable=False),
     Column("version", Text, nullable=False),
     Column("fingerprint", Text),
@@ -129,7 +133,7 @@ versions = Table(
 jobs = Table(
     "jobs",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", Key, primary_key=True, autoincrement=False),
     Column("namespace", Text, nullable=False),
     Column("name", Text, nullable=False),
     UniqueConstraint("namespace", "name", name="uq_jobs_namespace_name"),
@@ -139,7 +143,7 @@ jobs = Table(
 runs = Table(
     "runs",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", Key, primary_key=True, autoincrement=False),
     Column("node_id", BigInteger, nullable=False),
     Column("run_id", String(36), nullable=False),
     Column("job_id", BigInteger, nullable=False),
@@ -174,7 +178,7 @@ edges = Table(
 annotations = Table(
     "annotations",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", Key, primary_key=True, autoincrement=False),
     Column("annotation_id", String(36), nullable=False, unique=True),
     Column("target_type", String(16), nullable=False),
     Column("target_id", BigInteger, nullable=False),
@@ -186,7 +190,7 @@ annotations = Table(
 agents = Table(
     "agents",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", Key, primary_key=True, autoincrement=False),
     Column("agent_id", Text, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("superseded_seq", BigInteger),

@@ -8,6 +8,8 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
+KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite: the rowid itself
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -22,7 +24,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "records",
-        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("seq", KEY, primary_key=True, autoincrement=False),
         sa.Column("time", sa.String(32), nullable=False),
         sa.Column("actor", sa.Text, nullable=False),
         sa.Column("schema", sa.String(128), nullable=False),
@@ -55,7 +57,7 @@ def upgrade() -> None:
 
     op.create_table(
         "datasets",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", KEY, primary_key=True, autoincrement=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("namespace", sa.Text, nullable=False),
         sa.Column("name", sa.Text, nullable=False),
@@ -64,7 +66,7 @@ def upgrade() -> None:
     op.create_index("ix_datasets_name", "datasets", ["name"])
     op.create_table(
         "versions",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", KEY, primary_key=True, autoincrement=False),
         sa.Column("dataset_id", sa.BigInteger, nullable=False),
         sa.Column("version", sa.Text, nullable=False),
         sa.Column("fingerprint", sa.Text),
@@ -73,7 +75,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "jobs",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", KEY, primary_key=True, autoincrement=False),
         sa.Column("namespace", sa.Text, nullable=False),
         sa.Column("name", sa.Text, nullable=False),
         sa.UniqueConstraint("namespace", "name", name="uq_jobs_namespace_name"),
@@ -81,7 +83,7 @@ def upgrade() -> None:
     op.create_index("ix_jobs_name", "jobs", ["name"])
     op.create_table(
         "runs",
-        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("seq", KEY, primary_key=True, autoincrement=False),
         sa.Column("node_id", sa.BigInteger, nullable=False),
         sa.Column("run_id", sa.String(36), nullable=False),
         sa.Column("job_id", sa.BigInteger, nullable=False),
@@ -112,7 +114,7 @@ def upgrade() -> None:
     op.create_index("ix_edges_run", "edges", ["run_node_id"])
     op.create_table(
         "annotations",
-        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("seq", KEY, primary_key=True, autoincrement=False),
         sa.Column("annotation_id", sa.String(36), nullable=False, unique=True),
         sa.Column("target_type", sa.String(16), nullable=False),
         sa.Column("target_id", sa.BigInteger, nullable=False),
@@ -122,7 +124,7 @@ def upgrade() -> None:
     op.create_index("ix_annotations_target", "annotations", ["target_type", "target_id"])
     op.create_table(
         "agents",
-        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("seq", KEY, primary_key=True, autoincrement=False),
         sa.Column("agent_id", sa.Text, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("superseded_seq", sa.BigInteger),
