@@ -8,7 +8,7 @@ never silently disappears; free-form data goes in ``facets``, ``parameters`` or 
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, get_args
 
 from pydantic import (
     BaseModel,
@@ -37,7 +37,8 @@ RUN_KINDS = (
 )
 """Well-known run kinds; any other lower-case token is accepted as a custom kind."""
 
-RUN_STATUSES = ("running", "completed", "failed", "aborted")
+RunStatus = Literal["running", "completed", "failed", "aborted"]
+RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 
 LIFECYCLE_STATES = ("active", "deprecated", "withdrawn", "retired", "purged")
 
@@ -280,7 +281,7 @@ class Run(RecordBody):
     run_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     job: JobRef
     kind: Token
-    status: Literal["running", "completed", "failed", "aborted"] = "completed"
+    status: RunStatus = "completed"
     intent: Intent | None = None
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     seeds: dict[str, int] = Field(default_factory=dict)

@@ -35,7 +35,6 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 Direction = Literal["up", "down"]
-EDGE_KINDS = ("used", "trained_on", "generated", "derived_from")
 
 
 class Edge(NamedTuple):

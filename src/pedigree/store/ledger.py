@@ -291,8 +291,10 @@ class Ledger:
             nodes: list[dict[str, Any]] = []
             envelope = Envelope(actor, now)
             for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
-                with _item(position, len(prepared)):
+                try:
                     existing = projector.apply(size + 1, now, body)
+                except RecordError as exc:
+                    raise _itemised(exc, position, len(prepared)) from None
                 if existing is not None:
                     results.append(Appended(existing, existing=True))
                     continue
@@ -616,21 +618,17 @@ def _prepare(
     as submissions. An error names the item when there are several."""
     out = []
     for position, record in enumerate(records, start=1):
-        with _item(position, len(records)):
+        try:
             body = record if isinstance(record, RecordBody) else parse_submission(record)
             out.append((body.schema_id(), canonical_json(body_to_json(body)), body))
+        except RecordError as exc:
+            raise _itemised(exc, position, len(records)) from None
     return out
 
 
-@contextlib.contextmanager
-def _item(position: int, total: int) -> Iterator[None]:
-    """Name the item a ``RecordError`` is about, when a batch holds several."""
-    try:
-        yield
-    except RecordError as exc:
-        if total == 1:
-            raise
-        raise type(exc)(f"item {position} of {total}: {exc}") from None
+def _itemised(exc: RecordError, position: int, total: int) -> RecordError:
+    """The same error naming the item it is about, when a batch holds several."""
+    return exc if total == 1 else type(exc)(f"item {position} of {total}: {exc}")
 
 
 def _read_meta(conn: Connection) -> dict[str, str]:
