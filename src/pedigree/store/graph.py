@@ -49,6 +49,7 @@ class Walk:
     depth: dict[int, int]
     """Every node reached, with its distance from the nearest start."""
     edges: list[Edge]
+    """The closure's edges, each once, in breadth-first order."""
     parent: dict[int, Edge]
     """For each reached node but the starts, an edge on a shortest way to it."""
     stopped_at: set[int] = field(default_factory=set)

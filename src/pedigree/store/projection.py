@@ -221,7 +221,7 @@ class Projector:
             revisions: dict[str, list[Any]] = defaultdict(list)
             for row in self._query(_Q_AGENTS, todo):
                 revisions[row.agent_id].append(row)
-            self._agents.update({k: _agent_identity(revisions.get(k, [])) for k in todo})
+            self._agents.update({k: _identity_of_revisions(revisions.get(k, [])) for k in todo})
 
     def _load_annotations(self, keys: Iterable[str]) -> None:
         todo = {k for k in keys if k not in self._annotations}
@@ -560,7 +560,7 @@ _Q_NOTES = select(t.annotations.c.annotation_id, t.annotations.c.seq).where(
 )
 
 
-def _agent_identity(revisions: Sequence[Any]) -> _Identity | None:
+def _identity_of_revisions(revisions: Sequence[Any]) -> _Identity | None:
     """An agent's first record and its current (not superseded) one."""
     if not revisions:
         return None

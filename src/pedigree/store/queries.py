@@ -81,16 +81,6 @@ def as_of_seq(conn: Connection, value: int | str | datetime | None) -> int | Non
     return int(seq or 0)
 
 
-def _edges_between(walked: list[Edge]) -> list[Edge]:
-    seen: set[Edge] = set()
-    out = []
-    for edge in walked:
-        if edge not in seen:
-            seen.add(edge)
-            out.append(edge)
-    return out
-
-
 def trace(
     conn: Connection, ref: str, direction: str, depth: int | None, as_of: int | None
 ) -> Graph:
@@ -108,7 +98,7 @@ def trace(
         depth=depth,
         as_of=as_of,
         nodes=nodes,
-        edges=_edges_between(walked.edges),
+        edges=walked.edges,
         distance=walked.depth,
     )
 
@@ -250,10 +240,8 @@ def show(conn: Connection, ref: str, as_of: int | None) -> NodeDetails:
         current=current,
         history=history,
         annotations=annotations,
-        upstream=[(e, neighbours[e.src]) for e in _edges_between(up.edges) if e.src in neighbours],
-        downstream=[
-            (e, neighbours[e.dst]) for e in _edges_between(down.edges) if e.dst in neighbours
-        ],
+        upstream=[(e, neighbours[e.src]) for e in up.edges if e.src in neighbours],
+        downstream=[(e, neighbours[e.dst]) for e in down.edges if e.dst in neighbours],
     )
 
 
