@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench bench-anonymeter clean
 
 demo: install  ## set everything up and run the end-to-end demo on the embedded store
 	$(BIN)/pedigree demo
@@ -28,5 +28,12 @@ lint: install
 bench: install  ## run every benchmark script (figures go to docs/benchmarks.md by hand)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+ANON_VENV ?= .venv-anonymeter
+
+bench-anonymeter:  ## ours vs anonymeter (it pins numpy<1.27, pyarrow<22: a venv of its own)
+	@test -x $(ANON_VENV)/bin/python || $(PYTHON) -m venv $(ANON_VENV)
+	@test -f $(ANON_VENV)/.installed || ($(ANON_VENV)/bin/python -m pip install --quiet -e . anonymeter && touch $(ANON_VENV)/.installed)
+	$(ANON_VENV)/bin/python benchmarks/bench_anonymeter.py
+
 clean:
-	rm -rf $(VENV) pedigree-demo .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(ANON_VENV) pedigree-demo .pytest_cache .ruff_cache .hypothesis

@@ -45,3 +45,12 @@ class NotFoundError(PedigreeError):
 
 class ProofError(PedigreeError):
     """A proof, signature or checkpoint does not verify."""
+
+
+class FingerprintError(PedigreeError):
+    """A file or table cannot be fingerprinted: missing, unreadable, corrupt, or of a type
+    the canonical form does not cover."""
+
+
+class EvaluationError(PedigreeError):
+    """Inputs an evaluation cannot be computed on (mismatched schemas, empty tables…)."""

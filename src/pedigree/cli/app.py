@@ -102,7 +102,7 @@ def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
 def fail(message: str, code: int = EXIT_ERROR) -> None:
     if _debug and code == EXIT_ERROR and sys.exc_info()[0] is not None:
         raise
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -160,6 +160,6 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in args:
         args.remove("--debug")
         _debug = True
-    from pedigree.cli import commands, demo, lineage  # noqa: F401  (registers commands)
+    from pedigree.cli import commands, demo, evaluations, fingerprints, lineage  # noqa: F401  (registers commands)
 
     app(args=args, prog_name="pedigree")

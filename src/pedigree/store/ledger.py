@@ -9,7 +9,6 @@ covers every acknowledged record, and a crash leaves either all of a batch or no
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import os
 import uuid
@@ -42,11 +41,13 @@ from pedigree.ledger.proofs import (
 from pedigree.model import (
     LogEntry,
     RecordBody,
+    VersionRef,
     body_to_json,
     format_time,
     parse_submission,
     parse_time,
 )
+from pedigree.model.actor import default_actor
 from pedigree.store import audit as audit_mod
 from pedigree.store import queries
 from pedigree.store import schema as t
@@ -94,16 +95,6 @@ class _State:
 _STATE = select(t.ledger_state).where(t.ledger_state.c.id == 1)
 _STATE_FOR_UPDATE = _STATE.with_for_update()
 _UPDATE_STATE = update(t.ledger_state).where(t.ledger_state.c.id == 1)
-
-
-def default_actor() -> str:
-    """Who is writing: ``$PEDIGREE_ACTOR``, else the OS user."""
-    if os.environ.get("PEDIGREE_ACTOR"):
-        return os.environ["PEDIGREE_ACTOR"]
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return f"uid:{os.getuid()}"
 
 
 class Ledger:
@@ -526,6 +517,19 @@ class Ledger:
     def resolve(self, ref: str, *, as_of: int | str | datetime | None = None) -> Selection:
         with self._connect() as conn:
             return resolve(conn, ref, queries.as_of_seq(conn, as_of))
+
+    def recorded(self, refs: Iterable[VersionRef]) -> set[VersionRef]:
+        """The dataset and model versions among ``refs`` that are already recorded."""
+        wanted = list(refs)
+        if not wanted:
+            return set()
+        with self._connect() as conn:
+            return queries.recorded_versions(conn, wanted)
+
+    def versions_named(self, version: str) -> list[VersionRef]:
+        """The datasets and models holding a version with this id, newest first."""
+        with self._connect() as conn:
+            return queries.versions_named(conn, version)
 
     def trace(
         self,

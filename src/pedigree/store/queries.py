@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from pedigree.errors import NotFoundError
-from pedigree.model import LogEntry, format_time, parse_time, record_class
+from pedigree.model import LogEntry, VersionRef, format_time, parse_time, record_class
 from pedigree.store import schema as t
 from pedigree.store.graph import Direction, Edge, ids_in, path_from, walk
 from pedigree.store.nodes import Node, Selection, describe, resolve
@@ -79,6 +79,36 @@ def as_of_seq(conn: Connection, value: int | str | datetime | None) -> int | Non
     stamp = format_time(value)
     seq = conn.execute(select(func.max(t.records.c.seq)).where(t.records.c.time <= stamp)).scalar()
     return int(seq or 0)
+
+
+def recorded_versions(conn: Connection, refs: list[VersionRef]) -> set[VersionRef]:
+    """Which of ``refs`` (dataset or model versions) are already in the ledger."""
+    found: set[VersionRef] = set()
+    for namespace, name in {(ref.namespace, ref.name) for ref in refs}:
+        wanted = {ref.version for ref in refs if (ref.namespace, ref.name) == (namespace, name)}
+        rows = conn.execute(
+            select(t.versions.c.version)
+            .join(t.datasets, t.datasets.c.id == t.versions.c.dataset_id)
+            .where(
+                t.datasets.c.namespace == namespace,
+                t.datasets.c.name == name,
+                t.versions.c.version.in_(sorted(wanted)),
+            )
+        )
+        found.update(VersionRef(namespace=namespace, name=name, version=v) for (v,) in rows)
+    return found
+
+
+def versions_named(conn: Connection, version: str) -> list[VersionRef]:
+    """Every dataset or model that has a version with this id (a content fingerprint names
+    the same content wherever it was recorded), most recently recorded first."""
+    rows = conn.execute(
+        select(t.datasets.c.namespace, t.datasets.c.name)
+        .join(t.versions, t.datasets.c.id == t.versions.c.dataset_id)
+        .where(t.versions.c.version == version)
+        .order_by(t.versions.c.id.desc())
+    )
+    return [VersionRef(namespace=ns, name=name, version=version) for ns, name in rows]
 
 
 def trace(
