@@ -23,6 +23,7 @@ from pedigree.cli.app import (
 )
 from pedigree.errors import EvaluationError, StoreError
 from pedigree.evaluate import (
+    ENGINES,
     FAMILIES,
     Evaluation,
     MetricResult,
@@ -128,6 +129,13 @@ def eval_command(
         typer.Option("--family", help=f"Only these families ({', '.join(FAMILIES)})."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for sampled metrics.")] = 0,
+    engine: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--engine",
+            help=f"Also run the reference library ({', '.join(ENGINES)}); its figures replace ours.",
+        ),
+    ] = None,
     no_record: Annotated[
         bool, typer.Option("--no-record", help="Measure only; write nothing.")
     ] = False,
@@ -161,6 +169,7 @@ def eval_command(
                 families=family or FAMILIES,
                 thresholds=overrides,
                 seed=seed,
+                engines=engine or [],
                 record=not no_record,
                 ledger=ledger,
                 progress=lambda stage: status.update(f"Evaluating: {stage}…"),

@@ -11,7 +11,7 @@ import sys
 import types
 from typing import Any
 
-from pedigree.evaluate.evaluation import FAMILIES, Evaluation, compare, compute
+from pedigree.evaluate.evaluation import ENGINES, FAMILIES, Evaluation, compare, compute
 from pedigree.evaluate.record import check_expectations, evaluate
 from pedigree.evaluate.result import MetricResult
 
@@ -31,6 +31,7 @@ class _Callable(types.ModuleType):
 sys.modules[__name__].__class__ = _Callable
 
 __all__ = [
+    "ENGINES",
     "FAMILIES",
     "Evaluation",
     "MetricResult",

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pedigree.capture.integrations import paused
+from pedigree.errors import EvaluationError
 from pedigree.evaluate.expectations import Outcome
 from pedigree.evaluate.result import MetricResult
 from pedigree.evaluate.tables import Tables, prepare
 from pedigree.evaluate.thresholds import judge
 
 FAMILIES = ("fidelity", "privacy", "fairness", "utility")
+ENGINES = ("sdmetrics", "anonymeter")
+"""Optional reference implementations whose results replace Pedigree's under the same names."""
 HEADLINE = (
     "quality_score",
     "detection",
@@ -48,6 +51,8 @@ class Evaluation:
     expectations: dict[str, list[Outcome]] = field(default_factory=dict)
     """Expectations of the runs that generated the evaluated version, checked against it
     (by run label); recorded beside the evaluation, not inside it."""
+    tables: Tables | None = field(default=None, repr=False)
+    """The prepared tables (kept for the engines; not part of the JSON form)."""
 
     @property
     def failed(self) -> list[MetricResult]:
@@ -143,14 +148,52 @@ def compute(
     families: Iterable[str] = FAMILIES,
     thresholds: Mapping[str, float] | None = None,
     seed: int = 0,
+    engines: Iterable[str] = (),
     progress: Progress | None = None,
 ) -> Evaluation:
     """Evaluate ``synthetic`` against ``real`` (the generator's training data) and, for
-    the privacy metrics that need it, a real ``holdout`` it never saw."""
+    the privacy metrics that need it, a real ``holdout`` it never saw. ``engines``
+    (``sdmetrics``, ``anonymeter``) re-run those figures with the reference library."""
+    engines = list(engines)
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown:
+        raise EvaluationError(f"unknown engine {unknown[0]!r}; choose from {', '.join(ENGINES)}")
     with paused():  # the evaluation's own classifiers are not lineage
-        return _compute(
+        evaluation = _compute(
             real, synthetic, holdout, target, sensitive, families, thresholds, seed, progress
         )
+        if engines:
+            merged = _with_engines(evaluation, engines, seed, progress)
+            evaluation.results = judge(merged, thresholds or {})
+            evaluation.parameters["engines"] = engines
+    return evaluation
+
+
+def _with_engines(
+    evaluation: Evaluation, engines: list[str], seed: int, progress: Progress | None
+) -> list[MetricResult]:
+    """Our results, with those an engine also computes replaced by the engine's."""
+    tables = evaluation.tables
+    assert tables is not None
+    families = evaluation.parameters["families"]
+    replaced: dict[str, MetricResult] = {}
+    for engine in engines:
+        if progress:
+            progress(f"{engine} engine")
+        if engine == "sdmetrics" and ("fidelity" in families or "privacy" in families):
+            from pedigree.evaluate.engines import sdmetrics
+
+            found = sdmetrics.run(tables, privacy="privacy" in families)
+        elif engine == "anonymeter" and "privacy" in families:
+            from pedigree.evaluate.engines import anonymeter
+
+            found = anonymeter.run(tables, seed=seed)
+        else:
+            continue
+        replaced.update({r.key: r for r in found if r.family in families})
+    ours = {r.key for r in evaluation.results}
+    merged = [replaced.get(r.key, r) for r in evaluation.results]
+    return merged + [r for key, r in replaced.items() if key not in ours]
 
 
 def _compute(
@@ -202,12 +245,14 @@ def _compute(
         "columns": dict(tables.kinds),
         "libraries": library_versions(),
     }
-    return Evaluation(
+    evaluation = Evaluation(
         results=judge(results, thresholds or {}),
         thresholds=dict(thresholds or {}),
         parameters=parameters,
         notes=list(tables.notes),
     )
+    evaluation.tables = tables
+    return evaluation
 
 
 def compare(current: Evaluation, previous: Evaluation) -> dict[str, dict[str, float | None]]:
@@ -226,4 +271,4 @@ def compare(current: Evaluation, previous: Evaluation) -> dict[str, dict[str, fl
     return out
 
 
-__all__ = ["FAMILIES", "Evaluation", "Tables", "compare", "compute"]
+__all__ = ["ENGINES", "FAMILIES", "Evaluation", "Tables", "compare", "compute"]

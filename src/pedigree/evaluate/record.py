@@ -109,6 +109,7 @@ def evaluate(
     families: Iterable[str] = FAMILIES,
     thresholds: Mapping[str, float] | None = None,
     seed: int = 0,
+    engines: Iterable[str] = (),
     record: bool = True,
     ledger: Ledger | None = None,
     progress: Progress | None = None,
@@ -142,6 +143,7 @@ def evaluate(
         families=families,
         thresholds=chosen,
         seed=seed,
+        engines=engines,
         progress=progress,
     )
     evaluation.threshold_source = source
