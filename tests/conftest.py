@@ -70,6 +70,18 @@ def ledger(store_args: dict[str, str | None]) -> Iterator[Ledger]:
         led.close()
 
 
+@pytest.fixture
+def captured(ledger: Ledger) -> Iterator[Ledger]:
+    """The capture SDK (``pedigree.run``…) records into the test's ledger."""
+    from pedigree.capture import delivery
+
+    delivery.configure(ledger=ledger)
+    try:
+        yield ledger
+    finally:
+        delivery.reset()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never pick up a developer's store or database from the environment."""

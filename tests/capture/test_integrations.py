@@ -16,14 +16,13 @@ from pedigree.store import Ledger
 
 
 @pytest.fixture
-def captured(ledger: Ledger) -> Iterator[Ledger]:
-    delivery.configure(ledger=ledger)
+def captured(captured: Ledger) -> Iterator[Ledger]:
+    """The shared fixture, with the integrations enabled."""
     integrations.enable("sklearn", "copulas")
     try:
-        yield ledger
+        yield captured
     finally:
         integrations.disable()
-        delivery.reset()
         integrations.failures.clear()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +19,6 @@ from pedigree.errors import RecordError, StoreError
 from pedigree.fingerprint import table_fingerprint
 from pedigree.model import DatasetVersion, ModelVersion, Run
 from pedigree.store import Ledger
-
-
-@pytest.fixture
-def captured(ledger: Ledger) -> Iterator[Ledger]:
-    """Capture into the test's ledger."""
-    delivery.configure(ledger=ledger)
-    try:
-        yield ledger
-    finally:
-        delivery.reset()
 
 
 def bodies(ledger: Ledger, kind: type) -> list:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import pedigree
-from pedigree.capture import delivery
 from pedigree.model import Annotation, Run
 from pedigree.store import Ledger
 from tests.cli.test_cli import pedigree as cli
@@ -29,15 +26,6 @@ def people(n: int, seed: int, rate: float = 0.5) -> pd.DataFrame:
             "label": (rng.random(n) < rate).astype(int),
         }
     )
-
-
-@pytest.fixture
-def captured(ledger: Ledger) -> Iterator[Ledger]:
-    delivery.configure(ledger=ledger)
-    try:
-        yield ledger
-    finally:
-        delivery.reset()
 
 
 def annotations(ledger: Ledger, kind: str) -> list[Annotation]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pedigree.errors import RecordError
-from pedigree.fingerprint import FileFingerprint
+from pedigree.fingerprint import FileFingerprint, TableFingerprint
 
 TABLE_TYPES = (
     ("pandas", "DataFrame"),
@@ -129,7 +129,11 @@ def _table_content(obj: Any) -> Content:
 
     if type(obj).__name__ == "Series":
         obj = obj.to_frame()
-    fp = table_fingerprint(obj)
+    return table_content(table_fingerprint(obj))
+
+
+def table_content(fp: TableFingerprint, **where: Any) -> Content:
+    """A table's content identity: its canonical fingerprint is its version."""
     return Content(
         kind="dataset",
         version=fp.fingerprint,
@@ -137,6 +141,7 @@ def _table_content(obj: Any) -> Content:
         rows=fp.rows,
         columns=tuple((c.name, c.type) for c in fp.columns),
         facets={"column_digests": {c.name: c.digest for c in fp.columns}},
+        **where,
     )
 
 
@@ -145,20 +150,10 @@ def path_content(path: Path) -> Content:
     from pedigree.fingerprint import fingerprint_path
 
     fp = fingerprint_path(path)
-    table = fp.table
     files = tuple((f.path, FileFingerprint(f.sha256, f.size)) for f in fp.files)
     uri = path.resolve().as_uri()
-    if table is not None:
-        return Content(
-            kind="dataset",
-            version=table.fingerprint,
-            fingerprint=table.fingerprint,
-            rows=table.rows,
-            columns=tuple((c.name, c.type) for c in table.columns),
-            files=files,
-            uri=uri,
-            facets={"column_digests": {c.name: c.digest for c in table.columns}},
-        )
+    if fp.table is not None:
+        return table_content(fp.table, files=files, uri=uri)
     version = f"sha256:{files[0][1].sha256}" if path.is_file() else fp.digest
     kind = "model" if path.suffix.lower() in MODEL_SUFFIXES else "dataset"
     return Content(kind=kind, version=version, files=files, uri=uri)
