@@ -185,3 +185,21 @@ def test_cli_eval_check_and_exit_codes(tmp_path: Path) -> None:
         cwd=tmp_path / "elsewhere",
     )
     assert loose.returncode == 0, loose.stderr
+
+
+def test_cli_drift_between_recorded_versions_and_files(tmp_path: Path) -> None:
+    assert cli("init", cwd=tmp_path).returncode == 0
+    before, after = people(1_000, 0), people(1_000, 1)
+    shifted = after.assign(age=after["age"] + 30)
+    before.to_parquet(tmp_path / "before.parquet")
+    shifted.to_parquet(tmp_path / "after.parquet")
+    with (
+        Ledger.open(tmp_path / ".pedigree") as ledger,
+        pedigree.run("ingest", kind="ingest", ledger=ledger) as run,
+    ):
+        run.use(tmp_path / "before.parquet", name="people")
+    same = cli("drift", "people", "before.parquet", "--json", cwd=tmp_path)
+    assert same.returncode == 0, same.stderr
+    assert all(r["value"] == 0 for r in json.loads(same.stdout) if r["name"] == "psi")
+    moved = cli("drift", "people", "after.parquet", cwd=tmp_path)
+    assert moved.returncode == 1 and "FAIL" in moved.stdout

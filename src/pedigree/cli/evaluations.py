@@ -3,7 +3,6 @@ check`` (check runs' intent expectations) and ``pedigree drift``."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,7 +31,8 @@ from pedigree.evaluate import (
     evaluate,
 )
 from pedigree.evaluate.expectations import Outcome
-from pedigree.evaluate.thresholds import parse_threshold
+from pedigree.evaluate.record import resolve_input
+from pedigree.evaluate.thresholds import judge, parse_threshold, resolve_thresholds
 from pedigree.store import Ledger
 
 STATUS_STYLE = {"held": "green", "violated": "red", "unknown": "yellow"}
@@ -223,14 +223,35 @@ def check_command(
 
 @command("drift")
 def drift_command(
-    baseline: Annotated[Path, typer.Argument(help="The earlier version of the table (a file).")],
-    current: Annotated[Path, typer.Argument(help="The later version (a file).")],
+    baseline: Annotated[
+        str, typer.Argument(help="The earlier version: a file or a recorded dataset version.")
+    ],
+    current: Annotated[
+        str, typer.Argument(help="The later version: a file or a recorded dataset version.")
+    ],
     bins: Annotated[int, typer.Option("--bins", help="Quantile bins for numerical columns.")] = 10,
+    store: StoreOpt = None,
+    database_url: DatabaseUrlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Per-column drift between two versions of a table: PSI, Jensen-Shannon, Wasserstein."""
-    results = drift(baseline, current, bins=bins)
+    """Per-column drift between two versions of a table: PSI, Jensen-Shannon, Wasserstein.
+
+    Exit status 1 when a column's PSI exceeds its threshold (0.25 by default).
+    """
+    try:
+        ledger: Ledger | None = Ledger.open(store, database_url)
+    except StoreError:
+        ledger = None  # files need no store
+    try:
+        before = resolve_input(baseline, ledger, "baseline table").data
+        after = resolve_input(current, ledger, "current table").data
+    finally:
+        if ledger is not None:
+            ledger.close()
+    results = judge(drift(before, after, bins=bins), resolve_thresholds()[0])
     if as_json:
         print_json([r.model_dump(mode="json", exclude_defaults=True) for r in results])
-        return
-    render_evaluation(Evaluation(results), everything=True)
+    else:
+        render_evaluation(Evaluation(results), everything=True)
+    if any(r.passed is False for r in results):
+        raise typer.Exit(EXIT_FAILED)
