@@ -14,6 +14,7 @@ import io
 import os
 import pickle
 import sys
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,8 +146,26 @@ def table_content(fp: TableFingerprint, **where: Any) -> Content:
     )
 
 
+RACY_NS = 2_000_000_000
+_file_cache: dict[tuple[str, int, int], Content] = {}
+"""File content by (path, mtime, size): a file read twice in a process is hashed once."""
+
+
 def path_content(path: Path) -> Content:
     """A file or directory: its digests, plus the table fingerprint of tabular data."""
+    if path.is_file():
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        cached = _file_cache.get(key)
+        if cached is None:
+            cached = _path_content(path)
+            if time.time_ns() - stat.st_mtime_ns > RACY_NS:  # else a same-size rewrite within
+                _file_cache[key] = cached  # the clock's granularity could go unseen
+        return cached
+    return _path_content(path)
+
+
+def _path_content(path: Path) -> Content:
     from pedigree.fingerprint import fingerprint_path
 
     fp = fingerprint_path(path)
