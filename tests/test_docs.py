@@ -81,3 +81,16 @@ def test_capture_guide_runs(tmp_path: Path) -> None:
         "clean",
     ]
     assert (tmp_path / "out/patients.parquet").is_file()
+
+
+def test_certificates_guide_runs(tmp_path: Path) -> None:
+    """The keys-and-DSSE example signs and verifies in a fresh store directory."""
+    from pedigree.store import Ledger
+
+    Ledger.init(tmp_path / ".pedigree")[0].close()  # cwd is tmp_path
+    text = (DOCS / "certificates.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "docs/certificates.md", "exec"), namespace)
+    assert namespace["verified"].payload_type == "application/vnd.in-toto+json"  # type: ignore[attr-defined]
+    assert (tmp_path / ".pedigree" / "keys" / "release.key").stat().st_mode & 0o777 == 0o600

@@ -73,8 +73,9 @@ AsOfOpt = Annotated[
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
-    """Register a command whose ``PedigreeError`` becomes a one-line error and exit 2."""
+def command(*args: Any, on: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """Register a command (on the root app, or the sub-app ``on``) whose ``PedigreeError``
+    becomes a one-line error and exit 2."""
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
@@ -93,7 +94,7 @@ def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
                     raise
                 fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
 
-        app.command(*args, **kwargs)(wrapper)
+        (on or app).command(*args, **kwargs)(wrapper)
         return func
 
     return decorate
@@ -160,6 +161,6 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in args:
         args.remove("--debug")
         _debug = True
-    from pedigree.cli import commands, demo, evaluations, fingerprints, lineage  # noqa: F401  (registers commands)
+    from pedigree.cli import commands, demo, evaluations, fingerprints, keys, lineage  # noqa: F401  (registers commands)
 
     app(args=args, prog_name="pedigree")

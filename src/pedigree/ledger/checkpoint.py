@@ -14,6 +14,7 @@ from typing import Literal
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from pydantic import BaseModel, ConfigDict, Field
 
 from pedigree.errors import ProofError, SigningKeyError
@@ -23,19 +24,19 @@ from pedigree.model.types import Timestamp, format_time
 CHECKPOINT_SCHEMA = "pedigree.checkpoint/1"
 
 
-def public_key_der(public_key: Ed25519PublicKey) -> bytes:
+def public_key_der(public_key: PublicKeyTypes) -> bytes:
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
-def public_key_pem(public_key: Ed25519PublicKey) -> str:
+def public_key_pem(public_key: PublicKeyTypes) -> str:
     return public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
 
 
-def key_id(public_key: Ed25519PublicKey) -> str:
+def key_id(public_key: PublicKeyTypes) -> str:
     """SHA-256 of the DER SubjectPublicKeyInfo, hex (as transparency logs name their keys)."""
     return hashlib.sha256(public_key_der(public_key)).hexdigest()
 
