@@ -120,7 +120,10 @@ def test_copula_sample_records_a_generate_run(captured: Ledger) -> None:
     assert child.job.name == "copulas/GaussianMultivariate" and child.kind == "generate"
     assert [(i.name, i.role) for i in child.inputs] == [("synth/real", "real")]
     assert [(o.name, o.role) for o in child.outputs] == [("synth/synthetic", "synthetic")]
-    assert child.parameters["num_rows"] == 40 and child.seeds == {"random": 3, "numpy": 3}
+    assert (
+        child.parameters["num_rows"] == 40
+        and {"random": 3, "numpy": 3}.items() <= child.seeds.items()
+    )
     assert len(synthetic) == 40
     # the model object carries nothing of ours (its pickled state is the library's own)
     assert not [k for k in vars(copula) if "pedigree" in k]

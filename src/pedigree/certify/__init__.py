@@ -1,7 +1,7 @@
 """Keys, signatures, certificates, bundles, verification.
 
-So far: named signing keys (``keys``) and DSSE v1 envelopes (``dsse``); certificates
-and bundles build on these.
+Named signing keys (``keys``), DSSE v1 envelopes (``dsse``), certificates and their
+bundles (``certificate``) and offline verification (``verify``).
 """
 
 from pedigree.certify import dsse

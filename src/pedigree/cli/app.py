@@ -161,6 +161,6 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in args:
         args.remove("--debug")
         _debug = True
-    from pedigree.cli import commands, demo, evaluations, fingerprints, keys, lineage  # noqa: F401  (registers commands)
+    from pedigree.cli import certificates, commands, demo, evaluations, fingerprints, keys, lineage  # noqa: F401  (registers commands)
 
     app(args=args, prog_name="pedigree")

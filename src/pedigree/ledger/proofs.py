@@ -96,13 +96,18 @@ def verify_inclusion(
 ) -> None:
     """Raise ``ProofError`` unless ``record`` is leaf ``proof.leaf_index`` under ``checkpoint``."""
     verify_checkpoint(checkpoint, public_key)
+    check_inclusion(record_bytes(record), proof, checkpoint)
+
+
+def check_inclusion(data: bytes, proof: InclusionProof, checkpoint: SignedCheckpoint) -> None:
+    """``verify_inclusion`` for a checkpoint whose signature is already verified and a
+    record already in canonical bytes (a bundle checks many records under one head)."""
     if proof.tree_size != checkpoint.size:
         raise ProofError(
             f"proof is for a tree of size {proof.tree_size}, checkpoint covers {checkpoint.size}"
         )
     if proof.seq != proof.leaf_index + 1:
         raise ProofError(f"record seq {proof.seq} does not sit at leaf {proof.leaf_index}")
-    data = record_bytes(record)
     seq = json.loads(data).get("seq")
     if seq != proof.seq:
         raise ProofError(f"the record carries seq {seq}, the proof is for seq {proof.seq}")
