@@ -84,13 +84,33 @@ def test_capture_guide_runs(tmp_path: Path) -> None:
 
 
 def test_certificates_guide_runs(tmp_path: Path) -> None:
-    """The keys-and-DSSE example signs and verifies in a fresh store directory."""
+    """The keys-and-DSSE example signs and verifies; the verification example accepts a
+    real bundle, with the data it certifies, in a fresh store directory."""
+    import json
+
+    import pandas as pd
+
+    from pedigree.certify.certificate import certify
+    from pedigree.fingerprint import fingerprint_path
+    from pedigree.model import DatasetVersion
     from pedigree.store import Ledger
 
-    Ledger.init(tmp_path / ".pedigree")[0].close()  # cwd is tmp_path
+    ledger = Ledger.init(tmp_path / ".pedigree")[0]  # cwd is tmp_path
     text = (DOCS / "certificates.md").read_text()
-    (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    keys_block, verify_block = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     namespace: dict[str, object] = {}
-    exec(compile(block, "docs/certificates.md", "exec"), namespace)
+    exec(compile(keys_block, "docs/certificates.md", "exec"), namespace)
     assert namespace["verified"].payload_type == "application/vnd.in-toto+json"  # type: ignore[attr-defined]
     assert (tmp_path / ".pedigree" / "keys" / "release.key").stat().st_mode & 0o777 == 0o600
+
+    pd.DataFrame({"age": [31, 47, 52], "group": ["a", "b", "a"]}).to_parquet("data.parquet")
+    with ledger:
+        ledger.append(
+            DatasetVersion(name="turnout", fingerprint=fingerprint_path("data.parquet").fingerprint)
+        )
+        signer = namespace["ring"].load_signer("release", passphrase=namespace["passphrase"])  # type: ignore[attr-defined]
+        Path("turnout.bundle.json").write_text(json.dumps(certify(ledger, "turnout", signer)))
+    Path("release.pub").write_text(namespace["ring"].public_pem("release"))  # type: ignore[attr-defined]
+    Path("ledger.pub").write_text((tmp_path / ".pedigree" / "ledger.pub").read_text())
+    exec(compile(verify_block, "docs/certificates.md", "exec"), namespace)
+    assert namespace["report"].valid  # type: ignore[attr-defined]

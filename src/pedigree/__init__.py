@@ -18,6 +18,10 @@ def __getattr__(name: str) -> Any:
         from pedigree import capture
 
         return getattr(capture, name)
+    if name == "verify":  # offline certificate verification: pedigree.verify(bundle, trust)
+        from pedigree.certify.verify import verify
+
+        return verify
     if name == "evaluate":  # the package is callable: pedigree.evaluate(synthetic, real, …)
         import pedigree.evaluate
 
@@ -26,7 +30,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_CAPTURE, "evaluate"])
+    return sorted([*globals(), *_CAPTURE, "evaluate", "verify"])
 
 
-__all__ = ["__version__", *_CAPTURE, "evaluate"]
+__all__ = ["__version__", *_CAPTURE, "evaluate", "verify"]

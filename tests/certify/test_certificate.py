@@ -72,6 +72,10 @@ def test_a_fresh_certificate_verifies_and_is_recorded(issued: dict[str, Any]) ->
     assert {"random": 3, "numpy": 3}.items() <= predicate["generation"][0]["seeds"].items()
     assert predicate["intended_use"] == {"purpose": "testing"} and predicate["lifecycle"] is None
     assert predicate["evaluation"] is None  # never invented
+    (issued["dir"] / "b.json").write_text(json.dumps(bundle))
+    (issued["dir"] / "ledger.pub").write_text(trust[1])
+    again = pedigree.verify(issued["dir"] / "b.json", [trust[0], issued["dir"] / "ledger.pub"])
+    assert again.valid and [c.name for c in again.checks][:2] == ["signature", "checkpoint"]
     kinds = [e.body.kind for e in issued["ledger"].entries() if isinstance(e.body, Annotation)]
     assert kinds[-1] == "certificate"
 

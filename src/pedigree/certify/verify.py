@@ -232,3 +232,23 @@ def _data(path: Path, statement: dict[str, Any], report: Report) -> None:
     if changed:
         detail += f" in columns: {', '.join(changed)}"
     report.add(name, False, detail)
+
+
+def verify(
+    bundle: dict[str, Any] | str | os.PathLike[str],
+    trust: Sequence[str | bytes | os.PathLike[str]],
+    data: Iterable[str | os.PathLike[str]] = (),
+) -> Report:
+    """``pedigree.verify``: a bundle (file or parsed) against trusted keys (PEM text or
+    ``.pub`` files), optionally with the data it certifies; ``report.valid`` says it all."""
+    loaded = bundle if isinstance(bundle, dict) else load_bundle(bundle)
+    pems: list[str | bytes] = []
+    for key in trust:
+        if isinstance(key, bytes) or (isinstance(key, str) and "BEGIN" in key):
+            pems.append(key)
+        else:
+            try:
+                pems.append(Path(key).read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise PedigreeError(f"cannot read the trusted key {key}: {exc.strerror}") from None
+    return verify_bundle(loaded, pems, data)

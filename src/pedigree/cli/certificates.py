@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from pedigree.certify.certificate import certify, payload_of
 from pedigree.certify.keys import Keyring
-from pedigree.certify.verify import load_bundle, verify_bundle
+from pedigree.certify.verify import load_bundle, verify
 from pedigree.cli.app import (
     EXIT_FAILED,
     DatabaseUrlOpt,
@@ -77,14 +77,7 @@ def verify_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a certificate bundle offline: VALID (exit 0) or INVALID with every reason (exit 1)."""
-    bundle = load_bundle(bundle_path)
-    pems = []
-    for path in trust:
-        try:
-            pems.append(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise PedigreeError(f"cannot read the trusted key {path}: {exc.strerror}") from None
-    report = verify_bundle(bundle, pems, data or [])
+    report = verify(bundle_path, trust, data or [])
     if as_json:
         print_json(report.to_json())
     else:
