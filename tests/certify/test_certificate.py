@@ -211,3 +211,43 @@ def pedigree_fingerprint(path: Path) -> str:
     fp = fingerprint_path(path).fingerprint
     assert fp is not None
     return fp
+
+
+def test_revocation_is_reported_by_the_issuing_ledger(issued: dict[str, Any]) -> None:
+    from pedigree.certify.revocation import revoke, statement_digest
+    from pedigree.errors import NotFoundError, RecordError
+
+    bundle, trust, ledger = issued["bundle"], issued["trust"], issued["ledger"]
+    before = verify_bundle(bundle, trust, ledger=ledger)
+    assert before.valid and "not revoked" in {c.name: c.detail for c in before.checks}["revocation"]
+    with pytest.raises(NotFoundError, match="no certificate"):
+        revoke(ledger, "0" * 64, "typo")
+    revoke(ledger, statement_digest(bundle), "source withdrawn by its owner")
+    with pytest.raises(RecordError, match="already revoked"):
+        revoke(ledger, statement_digest(bundle), "again")
+    assert not reasons(bundle, trust)  # offline, the bundle alone cannot know
+    revoked = verify_bundle(bundle, trust, ledger=ledger)
+    why = {c.name: c.detail for c in revoked.checks if not c.ok}
+    assert list(why) == ["revocation"]
+    assert "revoked at record" in why["revocation"] and "source withdrawn" in why["revocation"]
+
+
+def test_cli_revoke_then_verify_against_the_ledger(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    assert cli("init", cwd=work).returncode == 0
+    table(0).to_parquet(work / "data.parquet")
+    body = {"name": "people", "fingerprint": pedigree_fingerprint(work / "data.parquet")}
+    stdin = json.dumps({"schema": "pedigree.dataset_version/1", "body": body})
+    assert cli("record", "-", cwd=work, stdin=stdin).returncode == 0
+    assert cli("keys", "generate", "--name", "release", cwd=work).returncode == 0
+    assert cli("certify", "people", "--key", "release", "-o", "b.json", cwd=work).returncode == 0
+    keys = ["--trust", ".pedigree/keys/release.pub", "--trust", ".pedigree/ledger.pub"]
+    assert cli("verify", "b.json", *keys, "--ledger", ".pedigree", cwd=work).returncode == 0
+    done = cli("revoke", "b.json", "--reason", "wrong source", cwd=work)
+    assert done.returncode == 0, done.stderr
+    checked = cli("verify", "b.json", *keys, "--ledger", ".pedigree", cwd=work)
+    assert (
+        checked.returncode == 1 and "revoked" in checked.stdout and "wrong source" in checked.stdout
+    )
+    assert cli("verify", "b.json", *keys, cwd=work).returncode == 0  # offline: still valid

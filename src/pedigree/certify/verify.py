@@ -27,6 +27,7 @@ from pedigree.certify.keys import key_id, load_public_pem, trusted_keys
 from pedigree.errors import PedigreeError
 from pedigree.ledger.checkpoint import SignedCheckpoint, verify_checkpoint
 from pedigree.ledger.proofs import InclusionProof, check_inclusion, record_bytes
+from pedigree.store import Ledger
 
 MAX_BUNDLE_BYTES = 64 << 20
 
@@ -81,12 +82,25 @@ def verify_bundle(
     bundle: dict[str, Any],
     trusted: Sequence[str | bytes],
     data: Iterable[str | os.PathLike[str]] = (),
+    *,
+    ledger: Ledger | None = None,
 ) -> Report:
-    """Check everything a bundle claims against the ``trusted`` public keys (PEM)."""
+    """Check everything a bundle claims against the ``trusted`` public keys (PEM); with the
+    issuing ``ledger``, also that the certificate has not been revoked since."""
     report = Report()
     keys = trusted_keys(list(trusted))
     statement = _statement(bundle, keys, report)
     checkpoint = _checkpoint(bundle, keys, report)
+    if ledger is not None:
+        if checkpoint is None:
+            report.add("revocation", False, "revocation not checked: no trusted checkpoint")
+        else:
+            from pedigree.certify.revocation import revocation_check
+
+            ok, why = revocation_check(
+                bundle, ledger, (bundle.get("ledger") or {}).get("public_key")
+            )
+            report.add("revocation", ok, why)
     records = _inclusion(bundle, checkpoint, report)
     if statement is not None:
         predicate = statement.get("predicate") or {}
@@ -238,6 +252,8 @@ def verify(
     bundle: dict[str, Any] | str | os.PathLike[str],
     trust: Sequence[str | bytes | os.PathLike[str]],
     data: Iterable[str | os.PathLike[str]] = (),
+    *,
+    ledger: Ledger | str | os.PathLike[str] | None = None,
 ) -> Report:
     """``pedigree.verify``: a bundle (file or parsed) against trusted keys (PEM text or
     ``.pub`` files), optionally with the data it certifies; ``report.valid`` says it all."""
@@ -251,4 +267,7 @@ def verify(
                 pems.append(Path(key).read_text(encoding="utf-8"))
             except OSError as exc:
                 raise PedigreeError(f"cannot read the trusted key {key}: {exc.strerror}") from None
-    return verify_bundle(loaded, pems, data)
+    if ledger is None or isinstance(ledger, Ledger):
+        return verify_bundle(loaded, pems, data, ledger=ledger)
+    with Ledger.open(ledger) as opened:  # a store directory
+        return verify_bundle(loaded, pems, data, ledger=opened)

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from pedigree.certify.certificate import certify, payload_of
 from pedigree.certify.keys import Keyring
+from pedigree.certify.revocation import revoke, statement_digest
 from pedigree.certify.verify import load_bundle, verify
 from pedigree.cli.app import (
     EXIT_FAILED,
@@ -74,10 +75,17 @@ def verify_command(
         list[Path] | None,
         typer.Option("--data", help="Data file(s) to check against the certified content."),
     ] = None,
+    ledger_store: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help="The issuing ledger's store: also check the certificate was not revoked since.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a certificate bundle offline: VALID (exit 0) or INVALID with every reason (exit 1)."""
-    report = verify(bundle_path, trust, data or [])
+    report = verify(bundle_path, trust, data or [], ledger=ledger_store)
     if as_json:
         print_json(report.to_json())
     else:
@@ -150,3 +158,23 @@ def inspect_command(
     out.print(
         f"  signed by    {', '.join(k[:16] + '…' for k in bundle.get('signing_key_ids', []))}"
     )
+
+
+@command("revoke")
+def revoke_command(
+    certificate: Annotated[
+        str, typer.Argument(help="The certificate: its bundle file, or its statement's SHA-256.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is withdrawn (recorded).")],
+    store: StoreOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Revoke a certificate: verification against the ledger then reports it revoked."""
+    digest = (
+        statement_digest(load_bundle(certificate))
+        if Path(certificate).is_file()
+        else certificate.lower()
+    )
+    with Ledger.open(store, database_url) as ledger:
+        revoke(ledger, digest, reason)
+    out.print(f"Revoked certificate {digest[:16]}…: {escape(reason)}")
