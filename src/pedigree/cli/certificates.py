@@ -22,7 +22,7 @@ from pedigree.cli.app import (
     out,
     print_json,
 )
-from pedigree.cli.keys import _passphrase
+from pedigree.cli.keys import passphrase_from_env
 from pedigree.errors import PedigreeError
 from pedigree.store import Ledger
 
@@ -46,7 +46,7 @@ def certify_command(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Issue a signed certificate for a dataset version and write its bundle."""
-    signer = Keyring.default(store).load_signer(key, _passphrase(passphrase_env))
+    signer = Keyring.default(store).load_signer(key, passphrase_from_env(passphrase_env))
     with Ledger.open(store, database_url) as ledger:
         bundle = certify(ledger, dataset, signer)
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"

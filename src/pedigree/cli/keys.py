@@ -42,7 +42,7 @@ def _keyring(store: Path | None, keyring: Path | None) -> Keyring:
     return Keyring(keyring) if keyring else Keyring.default(store)
 
 
-def _passphrase(variable: str | None) -> bytes | None:
+def passphrase_from_env(variable: str | None) -> bytes | None:
     """Read from the environment only: a passphrase on the command line leaks to ``ps``
     and shell history."""
     if variable is None:
@@ -82,7 +82,7 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a named signing key pair (never overwrites an existing name)."""
-    info = _keyring(store, keyring).generate(name, algorithm, _passphrase(passphrase_env))
+    info = _keyring(store, keyring).generate(name, algorithm, passphrase_from_env(passphrase_env))
     if as_json:
         print_json(info.to_json())
         return

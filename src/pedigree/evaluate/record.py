@@ -325,7 +325,7 @@ def check_expectations(
 def _unchecked_runs(ledger: Ledger) -> list[Run]:
     latest: dict[str, Run] = {}
     checked: set[str] = set()
-    for entry in ledger.entries():
+    for entry in ledger.entries(types=["run", "annotation"]):  # not the whole log
         body = entry.body
         if (
             isinstance(body, Run)
@@ -334,9 +334,6 @@ def _unchecked_runs(ledger: Ledger) -> list[Run]:
             and body.intent.expect
         ):
             latest[str(body.run_id)] = body
-        elif (
-            getattr(body, "kind", None) == "expectations"
-            and getattr(body, "target", None) is not None
-        ):
+        elif isinstance(body, Annotation) and body.kind == "expectations":
             checked.add(str(body.target.id))
     return [r for run_id, r in latest.items() if run_id not in checked]
