@@ -97,7 +97,7 @@ def test_certificates_guide_runs(tmp_path: Path) -> None:
 
     ledger = Ledger.init(tmp_path / ".pedigree")[0]  # cwd is tmp_path
     text = (DOCS / "certificates.md").read_text()
-    keys_block, verify_block = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    keys_block, verify_block, *_ = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     namespace: dict[str, object] = {}
     exec(compile(keys_block, "docs/certificates.md", "exec"), namespace)
     assert namespace["verified"].payload_type == "application/vnd.in-toto+json"  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """Pedigree: a provenance ledger for synthetic data and the AI pipelines around it.
 
 ``import pedigree`` stays cheap: the capture SDK (``pedigree.run``, ``step``, ``seed``,
-``configure``, ``integrations``) and ``pedigree.evaluate(...)`` are loaded on first use.
+``configure``, ``integrations``, ``confidential``) and ``pedigree.evaluate(...)`` are loaded on first use.
 """
 
 from __future__ import annotations
@@ -10,7 +10,16 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_CAPTURE = ("RunContext", "configure", "current_run", "integrations", "run", "seed", "step")
+_CAPTURE = (
+    "RunContext",
+    "confidential",
+    "configure",
+    "current_run",
+    "integrations",
+    "run",
+    "seed",
+    "step",
+)
 
 
 def __getattr__(name: str) -> Any:

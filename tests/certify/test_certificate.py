@@ -57,6 +57,20 @@ def issued(captured: Ledger, tmp_path: Path) -> dict[str, Any]:
     }
 
 
+PREDICATE_SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "docs" / "provenance-predicate.schema.json").read_text()
+)
+
+
+def conforms(statement: dict[str, Any]) -> None:
+    """The predicate matches the JSON Schema documented in docs/."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(
+        PREDICATE_SCHEMA, format_checker=jsonschema.FormatChecker()
+    ).validate(statement["predicate"])
+
+
 def reasons(bundle: dict[str, Any], trust: list[str], data: list[Path] = ()) -> dict[str, str]:  # type: ignore[assignment]
     report = verify_bundle(bundle, trust, data)
     return {c.name: c.detail for c in report.checks if not c.ok}
@@ -66,6 +80,7 @@ def test_a_fresh_certificate_verifies_and_is_recorded(issued: dict[str, Any]) ->
     bundle, trust = issued["bundle"], issued["trust"]
     report = verify_bundle(bundle, trust, [issued["dir"] / "syn.parquet"])
     assert report.valid, report.to_json()
+    conforms(report.statement)
     predicate = report.statement["predicate"]
     assert predicate["dataset"]["name"] == "synthetic/people"
     assert [s["dataset"] for s in predicate["sources"]] == ["default:real/people"]
@@ -251,3 +266,47 @@ def test_cli_revoke_then_verify_against_the_ledger(tmp_path: Path) -> None:
         checked.returncode == 1 and "revoked" in checked.stdout and "wrong source" in checked.stdout
     )
     assert cli("verify", "b.json", *keys, cwd=work).returncode == 0  # offline: still valid
+
+
+def test_verify_against_the_issuing_server(
+    issued: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`verify --ledger URL`: the revocation status fetched from a real server on loopback."""
+    from pedigree.certify.revocation import check_revocation, revoke, statement_digest
+    from pedigree.server import tokens
+    from pedigree.server.app import create_app
+    from tests.server.conftest import LiveServer
+
+    bundle, trust, ledger = issued["bundle"], issued["trust"], issued["ledger"]
+    token, _ = tokens.create(ledger, role="viewer", name="verifier")
+    with LiveServer(create_app(ledger)) as live:
+        monkeypatch.delenv("PEDIGREE_TOKEN", raising=False)
+        anonymous = verify_bundle(bundle, trust, ledger=live.url)
+        assert "401" in {c.name: c.detail for c in anonymous.checks}["revocation"]
+        monkeypatch.setenv("PEDIGREE_TOKEN", token)
+        fine = pedigree.verify(bundle, trust, ledger=live.url)
+        assert fine.valid and "not revoked" in fine.checks[2].detail, fine.to_json()
+
+        revoke(ledger, statement_digest(bundle), "superseded by a corrected release")
+        revoked = pedigree.verify(bundle, trust, ledger=live.url)
+        why = {c.name: c.detail for c in revoked.checks if not c.ok}
+        assert list(why) == ["revocation"] and "superseded" in why["revocation"]
+
+        # A server that hides the revocation, or rewrote history, cannot pass the check.
+        from pedigree.certify.revocation import fetch_revocation_status
+
+        pem = bundle["ledger"]["public_key"]
+        issued_size = bundle["checkpoint"]["checkpoint"]["size"]
+        honest = fetch_revocation_status(live.url, statement_digest(bundle), issued_size)
+        assert honest["revocations"] and not check_revocation(bundle, honest, pem)[0]
+        # Known limit: leaving a revocation out is not provable absence (docs/certificates.md).
+        assert check_revocation(bundle, {**honest, "revocations": []}, pem)[0]
+        moved = copy.deepcopy(honest)
+        moved["revocations"][0]["record"]["body"]["body"]["statement_sha256"] = "0" * 64
+        assert not check_revocation(bundle, moved, pem)[0]
+        forged = copy.deepcopy(honest)
+        forged["consistency"]["second"]["checkpoint"]["size"] += 1
+        ok, why_forged = check_revocation(bundle, forged, pem)
+        assert not ok and "revocation" in why_forged
+    unreachable = verify_bundle(bundle, trust, ledger=live.url)
+    assert "cannot reach" in {c.name: c.detail for c in unreachable.checks}["revocation"]

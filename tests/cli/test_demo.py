@@ -31,6 +31,7 @@ def test_demo_records_the_real_pipeline_and_traces_the_model(tmp_path: Path) -> 
     ):
         assert step in out, step
     assert "Audit: OK" in out and "accuracy on the real hold-out" in out
+    assert "VALID" in out and "INVALID" not in out
     demo = tmp_path / "pedigree-demo"
     for name in ("data/turnout.csv", "data/synthetic.parquet", "models/turnout.pkl"):
         assert (demo / name).is_file()
@@ -67,6 +68,8 @@ def test_demo_records_the_real_pipeline_and_traces_the_model(tmp_path: Path) -> 
 def test_demo_json_and_rerun_give_the_same_fingerprints(tmp_path: Path) -> None:
     first = json.loads(ok("demo", "here", "--json", cwd=tmp_path))
     assert first["audit"]["ok"] and first["records"] > 20
+    assert first["certificate"]["verification"]["valid"]
+    assert (tmp_path / "here" / first["certificate"]["bundle"]).is_file()
     assert {n["type"] for n in first["trace"]["nodes"]} == {
         "model_version",
         "run",

@@ -16,36 +16,41 @@ import math
 import os
 import uuid
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pedigree.capture.code import code_reference
-from pedigree.capture.delivery import current_ledger
+from pedigree.capture.confidential import Confidential
+from pedigree.capture.delivery import Batch, current_destination, deliver
 from pedigree.capture.environment import environment
 from pedigree.capture.objects import Content, content_of, is_path, write
 from pedigree.capture.seeds import current_seeds, seeds_in
 from pedigree.errors import PedigreeError, RecordError
 from pedigree.fingerprint import file_fingerprint
+from pedigree.ledger.commitments import Disclosure
 from pedigree.model import (
     DEFAULT_NAMESPACE,
     Annotation,
     CodeRef,
     Column,
     DatasetVersion,
+    EntityVersion,
     Environment,
     FileDigest,
     Intent,
     ModelVersion,
-    RecordBody,
     RunIO,
     Target,
     VersionRef,
 )
 from pedigree.model import Run as RunRecord
 from pedigree.store import Ledger
+
+if TYPE_CHECKING:
+    from pedigree.capture.remote import RemoteLedger
 
 _current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar(
     "pedigree_run", default=None
@@ -101,7 +106,7 @@ class RunContext:
         expect: str | Sequence[str] | None = None,
         namespace: str | None = None,
         parameters: Mapping[str, Any] | None = None,
-        ledger: Ledger | None = None,
+        ledger: Ledger | RemoteLedger | None = None,
     ) -> None:
         expectations = [expect] if isinstance(expect, str) else list(expect or [])
         self.job = job
@@ -115,6 +120,7 @@ class RunContext:
         self.inputs: list[tuple[VersionRef, str | None, Content]] = []
         self.outputs: list[tuple[VersionRef, str | None, Content]] = []
         self.annotations: list[Annotation] = []
+        self.disclosures: list[Disclosure] = []
         self.parent: RunContext | None = None
         self.started_at: datetime | None = None
         self.status = "running"
@@ -134,7 +140,7 @@ class RunContext:
         if self.namespace is None:
             self.namespace = self.parent.namespace if self.parent else DEFAULT_NAMESPACE
         if self._ledger is None:
-            self._ledger = self.parent.ledger if self.parent else current_ledger()
+            self._ledger = self.parent.ledger if self.parent else current_destination()
         self._code = code_reference()
         full = environment()
         self._environment = (
@@ -177,7 +183,7 @@ class RunContext:
             )
 
     @property
-    def ledger(self) -> Ledger:
+    def ledger(self) -> Ledger | RemoteLedger:
         if self._ledger is None:
             raise RecordError("the run has not started: use it as `with pedigree.run(...):`")
         return self._ledger
@@ -192,9 +198,14 @@ class RunContext:
         namespace: str | None = None,
         role: str | None = None,
         version: str | None = None,
+        confidential: bool = False,
     ) -> Any:
-        """Record ``obj`` (table, path or model) as an input; returns ``obj`` unchanged."""
-        content = content_of(obj)
+        """Record ``obj`` (table, path or model) as an input; returns ``obj`` unchanged.
+
+        ``confidential=True`` records its fingerprint and location only as salted
+        commitments (a source that must not be identifiable from the record).
+        """
+        content = self._confidential(content_of(obj)) if confidential else content_of(obj)
         self.inputs.append((self._ref(obj, content, name, namespace, version), role, content))
         return obj
 
@@ -207,11 +218,13 @@ class RunContext:
         path: str | os.PathLike[str] | None = None,
         role: str | None = None,
         version: str | None = None,
+        confidential: bool = False,
     ) -> Any:
         """Record ``obj`` as an output; returns ``obj`` unchanged.
 
         With ``path``, a table is written there (format from the extension: Parquet, CSV,
         Arrow, JSON Lines) and a model is pickled, and the file's digest is recorded too.
+        ``confidential=True`` records content and location only as commitments.
         """
         if path is not None and not is_path(obj) and not _same_path(obj, path):
             content = content_of(obj)
@@ -223,6 +236,8 @@ class RunContext:
             )
         else:
             content = content_of(path if path is not None else obj)
+        if confidential:
+            content = self._confidential(content)
         self.outputs.append((self._ref(obj, content, name, namespace, version), role, content))
         return obj
 
@@ -234,7 +249,7 @@ class RunContext:
         values = dict(more)
         if name is not None:
             values[name] = value
-        cleaned = {key: json_safe(item) for key, item in values.items()}
+        cleaned = {key: self._safe(item) for key, item in values.items()}
         self.parameters.update(cleaned)
         self.seeds.update(seeds_in(cleaned))
 
@@ -242,13 +257,40 @@ class RunContext:
         """Attach a fact (an evaluation, a tag…) to a version or run; it is appended with
         the run, in the same atomic write, so the two are never recorded apart."""
         about = target.target() if isinstance(target, VersionRef) else target
-        annotation = Annotation(target=about, kind=kind, body=json_safe(body))
+        annotation = Annotation(target=about, kind=kind, body=self._safe(body))
         self.annotations.append(annotation)
         return annotation
 
     def metric(self, name: str, value: Any) -> None:
         """Record a result of the run (accuracy, rows dropped…), kept in its ``metrics``."""
-        self.metrics[name] = json_safe(value)
+        self.metrics[name] = self._safe(value)
+
+    # --- confidential values ----------------------------------------------------------------
+
+    def _commit(self, value: Any) -> str:
+        disclosure = self.ledger.commit(value)
+        self.disclosures.append(disclosure)
+        return disclosure.commitment
+
+    def _safe(self, value: Any) -> Any:
+        """``json_safe``, with each ``pedigree.confidential`` value replaced by its commitment."""
+        return json_safe(value, commit=self._commit)
+
+    def _confidential(self, content: Content) -> Content:
+        """The content as it is recorded when confidential: commitments to its identity and
+        location, nothing else (no columns, no file digests, no row count)."""
+        identity = {
+            "fingerprint": content.fingerprint or content.version,
+            "files": [{"path": p, "sha256": d.sha256, "size": d.size} for p, d in content.files],
+        }
+        committed = self._commit(identity)
+        return Content(
+            kind=content.kind,
+            version=committed,
+            fingerprint=committed,
+            uri=self._commit(content.uri) if content.uri else None,
+            facets={"confidential": True},
+        )
 
     # --- recording --------------------------------------------------------------------------
 
@@ -312,21 +354,22 @@ class RunContext:
             self._write(ended_at=None)
 
     def _write(self, *, ended_at: datetime | None) -> None:
-        versions: dict[VersionRef, RecordBody] = {}
+        versions: dict[VersionRef, EntityVersion] = {}
+        locations: list[Annotation] = []
         if ended_at is not None:
             for ref, _, content in (*self.inputs, *self.outputs):
                 versions.setdefault(ref, version_record(ref, content))
-        already = self.ledger.recorded(versions)
-        records: list[RecordBody] = [body for ref, body in versions.items() if ref not in already]
-        records += [
-            location(ref, content)
-            for ref, _, content in self.outputs
-            if ref in already and content.uri and ended_at is not None
-        ]
-        records.append(self._record(ended_at))
-        if ended_at is not None:
-            records += self.annotations
-        self.ledger.append_many(records)
+            locations = [location(ref, content) for ref, _, content in self.outputs if content.uri]
+        deliver(
+            self.ledger,
+            Batch(
+                versions=list(versions.values()),
+                locations=locations,
+                run=self._record(ended_at),
+                annotations=self.annotations if ended_at is not None else [],
+                disclosures=list(self.disclosures),
+            ),
+        )
         self._written = True
 
 
@@ -362,9 +405,14 @@ def location(ref: VersionRef, content: Content) -> Annotation:
     )
 
 
-def json_safe(value: Any) -> Any:
+def json_safe(value: Any, *, commit: Callable[[Any], str] | None = None) -> Any:
     """A JSON value for a parameter or metric: NumPy scalars become numbers, paths and
-    other objects their text; NaN and infinities (not JSON) become text too."""
+    other objects their text; NaN and infinities (not JSON) become text too. A
+    ``pedigree.confidential`` value becomes ``commit(value)`` (refused without ``commit``)."""
+    if isinstance(value, Confidential):
+        if commit is None:
+            raise RecordError("a confidential value can only be recorded inside a run")
+        return commit(json_safe(value.value))
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -372,10 +420,10 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Mapping):
-        return {str(key): json_safe(item) for key, item in value.items()}
+        return {str(key): json_safe(item, commit=commit) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        return [json_safe(item) for item in items]
+        return [json_safe(item, commit=commit) for item in items]
     item = getattr(value, "item", None)  # NumPy scalars
     if callable(item) and getattr(value, "shape", None) == ():
         return json_safe(item())

@@ -16,6 +16,7 @@ import hashlib
 from typing import Any
 
 from pedigree.certify import dsse
+from pedigree.certify.chain import upstream_certificates
 from pedigree.certify.keys import Signer
 from pedigree.errors import RecordError
 from pedigree.ledger import merkle
@@ -47,6 +48,11 @@ def certify(ledger: Ledger, ref: str, signer: Signer) -> dict[str, Any]:
     assert isinstance(version, DatasetVersion)
     if not version.fingerprint and not version.files:
         raise RecordError(f"{version.ref()} has no content fingerprint or file digest to certify")
+    if version.facets.get("confidential") is True:
+        raise RecordError(
+            f"{version.ref()} is confidential: its fingerprint is only a commitment, so no "
+            "certificate can name its content"
+        )
     exact = f"{version.namespace}:{version.name}@{version.version}"
     graph = ledger.trace(exact, direction="up")
     seqs: set[int] = set()
@@ -83,6 +89,7 @@ def certify(ledger: Ledger, ref: str, signer: Signer) -> dict[str, Any]:
     evidence = [ledger.prove(seq, tree_size=checkpoint.size) for seq in sorted(seqs)]
     records = [record_bytes(e.record) for e in evidence]
     generating = [r for r in runs if any(o.ref() == version.ref() for o in r.outputs)]
+    upstream = upstream_certificates(ledger, sources)
     statement = {
         "_type": STATEMENT_TYPE,
         "subject": _subjects(version),
@@ -96,14 +103,7 @@ def certify(ledger: Ledger, ref: str, signer: Signer) -> dict[str, Any]:
                 "column_digests": version.facets.get("column_digests"),
             },
             "generation": [_run_summary(r) for r in generating],
-            "sources": [
-                {
-                    "dataset": f"{s.namespace}:{s.name}",
-                    "version": s.version,
-                    "fingerprint": s.fingerprint,
-                }
-                for s in sources
-            ],
+            "sources": [_source(s, upstream.get(s.ref())) for s in sources],
             "transformations": [_run_summary(r) for r in runs],
             "evaluation": _annotation_body(
                 latest.get("evaluation"),
@@ -158,7 +158,25 @@ def certify(ledger: Ledger, ref: str, signer: Signer) -> dict[str, Any]:
             }
             for e in evidence
         ],
+        "upstream": [certificate["bundle"] for certificate in upstream.values()],
     }
+
+
+def _source(version: DatasetVersion, certificate: dict[str, Any] | None) -> dict[str, Any]:
+    """A source as the predicate names it; a confidential one by its commitments only
+    (they are what its record holds), a certified one with its certificate's digest."""
+    source: dict[str, Any] = {
+        "dataset": f"{version.namespace}:{version.name}",
+        "version": version.version,
+        "fingerprint": version.fingerprint,
+        "confidential": version.facets.get("confidential") is True,
+    }
+    if certificate is not None:
+        source["certificate"] = {
+            "statement_sha256": certificate["statement_sha256"],
+            "issuer": certificate["issuer"],
+        }
+    return source
 
 
 def _subjects(version: DatasetVersion) -> list[dict[str, Any]]:

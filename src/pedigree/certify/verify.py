@@ -23,9 +23,12 @@ from pedigree.certify.certificate import (
     STATEMENT_TYPE,
     closure_digest,
 )
+from pedigree.certify.chain import check_chain
 from pedigree.certify.keys import key_id, load_public_pem, trusted_keys
 from pedigree.errors import PedigreeError
+from pedigree.ledger import commitments
 from pedigree.ledger.checkpoint import SignedCheckpoint, verify_checkpoint
+from pedigree.ledger.commitments import Disclosure
 from pedigree.ledger.proofs import InclusionProof, check_inclusion, record_bytes
 from pedigree.store import Ledger
 
@@ -83,10 +86,14 @@ def verify_bundle(
     trusted: Sequence[str | bytes],
     data: Iterable[str | os.PathLike[str]] = (),
     *,
-    ledger: Ledger | None = None,
+    ledger: Ledger | str | None = None,
+    disclosures: Iterable[Disclosure] = (),
+    _depth: int = 0,
 ) -> Report:
     """Check everything a bundle claims against the ``trusted`` public keys (PEM); with the
-    issuing ``ledger``, also that the certificate has not been revoked since."""
+    issuing ``ledger``, also that the certificate has not been revoked since; with
+    ``disclosures``, that each revealed value is what the certificate committed to; and,
+    for sources certified by another organisation, the chain of their certificates."""
     report = Report()
     keys = trusted_keys(list(trusted))
     statement = _statement(bundle, keys, report)
@@ -129,7 +136,33 @@ def verify_bundle(
             )
         for path in data:
             _data(Path(path), statement, report)
+        check_chain(bundle, statement, trusted, report, _depth)
+    for disclosure in disclosures:
+        _disclosed(disclosure, statement, records, report)
     return report
+
+
+def _disclosed(
+    disclosure: Disclosure,
+    statement: dict[str, Any] | None,
+    records: list[bytes] | None,
+    report: Report,
+) -> None:
+    """A revealed value: it must hash to its commitment, and the commitment must be one
+    the signed statement or its closure records hold."""
+    name = f"disclosure {disclosure.commitment[len(commitments.PREFIX) :][:12]}…"
+    try:
+        commitments.check(disclosure)
+    except PedigreeError as exc:
+        report.add(name, False, str(exc))
+        return
+    held = commitments.commitments_in(statement) if statement else set()
+    for record in records or []:
+        held |= commitments.commitments_in(json.loads(record))
+    if disclosure.commitment not in held:
+        report.add(name, False, "the certificate holds no such commitment")
+        return
+    report.add(name, True, f"the committed value is {json.dumps(disclosure.value)[:200]}")
 
 
 def _statement(
@@ -254,10 +287,25 @@ def verify(
     data: Iterable[str | os.PathLike[str]] = (),
     *,
     ledger: Ledger | str | os.PathLike[str] | None = None,
+    disclosures: Iterable[Disclosure | dict[str, Any] | str | os.PathLike[str]] = (),
 ) -> Report:
     """``pedigree.verify``: a bundle (file or parsed) against trusted keys (PEM text or
-    ``.pub`` files), optionally with the data it certifies; ``report.valid`` says it all."""
+    ``.pub`` files), optionally with the data it certifies and revealed values
+    (``pedigree reveal`` output, parsed or as files); ``ledger`` (a ``Ledger``, a store
+    directory or a server URL) adds the revocation check; ``report.valid`` says it all."""
     loaded = bundle if isinstance(bundle, dict) else load_bundle(bundle)
+    pems = read_trusted(trust)
+    revealed = [load_disclosure(d) for d in disclosures]
+    if isinstance(ledger, str) and ledger.startswith(("http://", "https://")):
+        return verify_bundle(loaded, pems, data, ledger=ledger, disclosures=revealed)
+    if ledger is None or isinstance(ledger, Ledger):
+        return verify_bundle(loaded, pems, data, ledger=ledger, disclosures=revealed)
+    with Ledger.open(ledger) as opened:  # a store directory
+        return verify_bundle(loaded, pems, data, ledger=opened, disclosures=revealed)
+
+
+def read_trusted(trust: Iterable[str | bytes | os.PathLike[str]]) -> list[str | bytes]:
+    """Trusted keys as PEM: given as PEM text, or as ``.pub`` files to read."""
     pems: list[str | bytes] = []
     for key in trust:
         if isinstance(key, bytes) or (isinstance(key, str) and "BEGIN" in key):
@@ -267,7 +315,18 @@ def verify(
                 pems.append(Path(key).read_text(encoding="utf-8"))
             except OSError as exc:
                 raise PedigreeError(f"cannot read the trusted key {key}: {exc.strerror}") from None
-    if ledger is None or isinstance(ledger, Ledger):
-        return verify_bundle(loaded, pems, data, ledger=ledger)
-    with Ledger.open(ledger) as opened:  # a store directory
-        return verify_bundle(loaded, pems, data, ledger=opened)
+    return pems
+
+
+def load_disclosure(item: Disclosure | dict[str, Any] | str | os.PathLike[str]) -> Disclosure:
+    """A disclosure as given: parsed, or a file ``pedigree reveal`` wrote."""
+    if isinstance(item, Disclosure):
+        return item
+    if isinstance(item, dict):
+        return Disclosure.from_json(item)
+    try:
+        return Disclosure.from_json(json.loads(Path(item).read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise PedigreeError(f"cannot read the disclosure {item}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise PedigreeError(f"{item} is not a disclosure (not JSON: {exc})") from None

@@ -161,6 +161,17 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in args:
         args.remove("--debug")
         _debug = True
-    from pedigree.cli import certificates, commands, demo, evaluations, fingerprints, keys, lineage  # noqa: F401  (registers commands)
+    from pedigree.cli import (  # noqa: F401  (registers commands)
+        certificates,
+        commands,
+        demo,
+        disclosures,
+        evaluations,
+        fingerprints,
+        keys,
+        lineage,
+        server,
+        spool,
+    )
 
     app(args=args, prog_name="pedigree")

@@ -10,9 +10,10 @@ import typer
 from rich.markup import escape
 
 from pedigree.certify.certificate import certify, payload_of
+from pedigree.certify.chain import accept
 from pedigree.certify.keys import Keyring
 from pedigree.certify.revocation import revoke, statement_digest
-from pedigree.certify.verify import load_bundle, verify
+from pedigree.certify.verify import load_bundle, read_trusted, verify
 from pedigree.cli.app import (
     EXIT_FAILED,
     DatabaseUrlOpt,
@@ -76,16 +77,26 @@ def verify_command(
         typer.Option("--data", help="Data file(s) to check against the certified content."),
     ] = None,
     ledger_store: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--ledger",
-            help="The issuing ledger's store: also check the certificate was not revoked since.",
+            help="The issuing ledger (store directory, or server URL): also check the "
+            "certificate was not revoked since.",
+        ),
+    ] = None,
+    disclosure: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--disclosure",
+            help="A revealed value (pedigree reveal -o FILE) to check against the certificate.",
         ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a certificate bundle offline: VALID (exit 0) or INVALID with every reason (exit 1)."""
-    report = verify(bundle_path, trust, data or [], ledger=ledger_store)
+    report = verify(
+        bundle_path, trust, data or [], ledger=ledger_store, disclosures=disclosure or []
+    )
     if as_json:
         print_json(report.to_json())
     else:
@@ -133,9 +144,17 @@ def inspect_command(
         )
         if run.get("seeds"):
             out.print(f"               seeds {run['seeds']}")
-    out.print(
-        f"  sources      {', '.join(escape(s['dataset']) for s in predicate.get('sources', [])) or 'none'}"
-    )
+    sources = predicate.get("sources", [])
+    out.print(f"  sources      {'none' if not sources else ''}")
+    for source in sources:
+        label = escape(str(source.get("dataset")))
+        if source.get("confidential"):
+            label += " (confidential: fingerprint committed)"
+        if source.get("certificate"):
+            label += (
+                f" (certified upstream, {str(source['certificate'].get('statement_sha256'))[:16]}…)"
+            )
+        out.print(f"    {label}", soft_wrap=True)
     out.print(
         f"  steps        {len(predicate.get('transformations', []))} runs in the provenance closure"
     )
@@ -178,3 +197,31 @@ def revoke_command(
     with Ledger.open(store, database_url) as ledger:
         revoke(ledger, digest, reason)
     out.print(f"Revoked certificate {digest[:16]}…: {escape(reason)}")
+
+
+@command("accept")
+def accept_command(
+    bundle_path: Annotated[Path, typer.Argument(help="Another organisation's certificate bundle.")],
+    trust: Annotated[
+        list[Path],
+        typer.Option("--trust", help="Their public keys (signer's and ledger's); repeatable."),
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="The dataset name it is recorded under here [default: as certified]."
+        ),
+    ] = None,
+    store: StoreOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Accept an upstream certificate: verify it and record it against the data it certifies,
+    so certificates issued here for data derived from it carry it as a chain."""
+    bundle = load_bundle(bundle_path)
+    pems = read_trusted(trust)
+    with Ledger.open(store, database_url) as ledger:
+        _, versions = accept(ledger, bundle, pems, name=name)
+    out.print(
+        f"Accepted the certificate for {', '.join(escape(str(v)) for v in versions)}",
+        soft_wrap=True,
+    )

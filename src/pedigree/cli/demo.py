@@ -1,12 +1,14 @@
 """``pedigree demo``: the end-to-end pipeline of ``pedigree.demo``, recorded, then traced.
 
 It creates a store in the demo directory, runs the pipeline there with the capture SDK
-(every step, the copula and the scikit-learn fit are recorded as they run), signs a
-checkpoint, audits the ledger and prints the model's lineage.
+(every step, the copula and the scikit-learn fit are recorded as they run), issues a
+certificate for the synthetic table and verifies it offline, signs a checkpoint, audits
+the ledger and prints the model's lineage.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -17,6 +19,9 @@ import typer
 from rich.markup import escape
 
 from pedigree.capture import delivery
+from pedigree.certify.certificate import certify
+from pedigree.certify.keys import Keyring
+from pedigree.certify.verify import Report, verify
 from pedigree.cli.app import JsonOpt, command, err, fail, out, print_json
 from pedigree.cli.evaluations import render_outcomes
 from pedigree.cli.render import graph_tree
@@ -24,6 +29,7 @@ from pedigree.demo import NAMESPACE, run_pipeline
 from pedigree.store import Ledger
 
 MARKER = ".pedigree-demo"
+DEMO_KEY = "demo-release"
 
 
 def _prepare_directory(directory: Path) -> None:
@@ -35,6 +41,18 @@ def _prepare_directory(directory: Path) -> None:
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     (directory / MARKER).write_text("Written by `pedigree demo`; rerunning the demo replaces it.\n")
+
+
+def _certify(ledger: Ledger, directory: Path) -> tuple[Path, Report]:
+    """Certify the synthetic table with a demo signing key and verify the bundle offline,
+    as a partner would: only the bundle, the data file and the two public keys."""
+    keyring = Keyring.default(ledger.location.path)
+    keyring.generate(DEMO_KEY)
+    bundle = certify(ledger, f"{NAMESPACE}:synthetic/turnout", keyring.load_signer(DEMO_KEY))
+    path = directory / "certificate.bundle.json"
+    path.write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    trust = [keyring.public_pem(DEMO_KEY), ledger.location.public_key_path.read_text()]
+    return path, verify(path, trust, [directory / "data" / "synthetic.parquet"])
 
 
 @command("demo")
@@ -58,6 +76,7 @@ def demo(
                 result = run_pipeline(directory)
         finally:
             delivery.reset()
+        bundle_path, verified = _certify(ledger, directory)
         checkpoint = ledger.checkpoint()
         model = f"{NAMESPACE}:{result.model}"
         graph = ledger.trace(model, direction="up")
@@ -82,6 +101,10 @@ def demo(
                 "checkpoint": checkpoint.model_dump(mode="json"),
                 "trace": graph.to_json(),
                 "audit": report.to_json(),
+                "certificate": {
+                    "bundle": str(bundle_path.relative_to(directory)),
+                    "verification": verified.to_json(),
+                },
             }
         )
         return
@@ -113,6 +136,11 @@ def demo(
         "[bold green]OK[/]" if report.ok else f"[bold red]FAILED[/]: {escape(str(report.first))}"
     )
     out.print(f"\nAudit: {status} ({report.records} records re-verified)")
+    verdict = "[bold green]VALID[/]" if verified.valid else "[bold red]INVALID[/]"
+    out.print(
+        f"Certificate for synthetic/turnout → {escape(bundle_path.name)}, verified offline "
+        f"against data/synthetic.parquet: {verdict} ({len(verified.checks)} checks)"
+    )
     out.print(
         "\nExplore it (from that directory the store is found automatically):\n"
         f"  cd {escape(str(directory))}\n"
@@ -122,9 +150,8 @@ def demo(
         "  pedigree log --type run\n"
         "  pedigree eval synthetic/turnout --real warehouse/turnout-train "
         "--holdout warehouse/turnout-holdout --target vote --sensitive race\n"
-        "  pedigree keys generate --name release\n"
-        "  pedigree certify synthetic/turnout --key release -o cert.json\n"
-        "  pedigree verify cert.json --trust .pedigree/keys/release.pub "
+        f"  pedigree inspect {bundle_path.name}\n"
+        f"  pedigree verify {bundle_path.name} --trust .pedigree/keys/{DEMO_KEY}.pub "
         "--trust .pedigree/ledger.pub --data data/synthetic.parquet\n"
         "  pedigree fingerprint data/synthetic.parquet\n"
         "  pedigree diff data/train.parquet data/synthetic.parquet\n"

@@ -25,7 +25,7 @@ BUSY_TIMEOUT_MS = 60_000
 COPY_FROM_ROWS = 50
 """From this many rows on, PostgreSQL inserts go through COPY (several times faster)."""
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0003"
 """The latest migration; a test holds it equal to Alembic's head, so opening a store
 can check the schema without loading Alembic."""
 

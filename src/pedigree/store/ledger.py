@@ -9,10 +9,11 @@ covers every acknowledged record, and a crash leaves either all of a batch or no
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,8 +22,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection, Engine, select, update
 
 from pedigree import __version__
-from pedigree.errors import NotFoundError, RecordError, SigningKeyError, StoreError
-from pedigree.ledger import merkle
+from pedigree.errors import (
+    ConflictError,
+    NotFoundError,
+    RecordError,
+    SigningKeyError,
+    StoreError,
+)
+from pedigree.ledger import commitments, merkle
 from pedigree.ledger.canonical import Envelope, canonical_json
 from pedigree.ledger.checkpoint import (
     SignedCheckpoint,
@@ -32,6 +39,7 @@ from pedigree.ledger.checkpoint import (
     sign_checkpoint,
     verify_checkpoint,
 )
+from pedigree.ledger.commitments import Disclosure
 from pedigree.ledger.proofs import (
     ConsistencyEvidence,
     ConsistencyProof,
@@ -49,6 +57,7 @@ from pedigree.model import (
 )
 from pedigree.model.actor import default_actor
 from pedigree.store import audit as audit_mod
+from pedigree.store import disclosures as disclosure_store
 from pedigree.store import queries
 from pedigree.store import schema as t
 from pedigree.store.config import StoreLocation, locate
@@ -259,18 +268,33 @@ class Ledger:
         return self.append_many([record], actor=actor)[0]
 
     def append_many(
-        self, records: Iterable[RecordBody | dict[str, Any]], *, actor: str | None = None
+        self,
+        records: Iterable[RecordBody | dict[str, Any]],
+        *,
+        actor: str | None = None,
+        disclosures: Iterable[Disclosure] = (),
+        idempotency_keys: Sequence[str | None] | None = None,
     ) -> list[Appended]:
-        """Append records atomically, in order; a later one may refer to an earlier one."""
+        """Append records atomically, in order; a later one may refer to an earlier one.
+
+        ``disclosures`` are the values behind commitments the records hold; they are
+        stored (sealed) in the same transaction, outside the log. ``idempotency_keys``
+        (one per record, or ``None``) make a retried delivery return the records already
+        appended rather than append them again; a key re-used for other content is refused.
+        """
         # Validate and canonicalise before taking the lock: the envelope splices these in.
         prepared = _prepare(list(records))
         if not prepared:
             return []
+        keys = _idempotency(idempotency_keys, prepared)
+        disclosures = list(disclosures)
+        sealing = disclosure_store.SecretsKeys.load(self.location.path) if disclosures else None
         actor = actor or self.actor
         key = self._signing_key()
         results: list[Appended] = []
         with db_errors(self._where), write_transaction(self.engine) as conn:
             state = self._state(conn, lock=True)
+            replayed = _replayed(conn, keys)
             now_dt = datetime.now(UTC)
             now = format_time(now_dt)
             if now < state.last_time:  # the clock stepped back: keep log time monotonic
@@ -281,11 +305,20 @@ class Ledger:
             rows: list[dict[str, Any]] = []
             nodes: list[dict[str, Any]] = []
             envelope = Envelope(actor, now)
+            fresh_keys: list[dict[str, Any]] = []
             for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
+                idem = keys[position - 1] if keys else None
+                if idem is not None and idem[0] in replayed:
+                    results.append(Appended(replayed[idem[0]], existing=True))
+                    continue
                 try:
                     existing = projector.apply(size + 1, now, body)
                 except RecordError as exc:
                     raise _itemised(exc, position, len(prepared)) from None
+                if idem is not None:
+                    fresh_keys.append(
+                        {"key": idem[0], "seq": existing or size + 1, "digest": idem[1]}
+                    )
                 if existing is not None:
                     results.append(Appended(existing, existing=True))
                     continue
@@ -311,7 +344,53 @@ class Ledger:
                 projector.flush()
                 bulk_insert(conn, t.merkle_nodes, nodes)
                 self._write_head(conn, key, size, frontier, now_dt)
+            bulk_insert(conn, t.idempotency_keys, fresh_keys)
+            if sealing is not None:
+                disclosure_store.put(conn, disclosures, sealing)
         return results
+
+    # --- confidential values ------------------------------------------------------------
+
+    def commit(self, value: Any) -> Disclosure:
+        """A commitment to ``value`` whose salt is keyed by this store's secrets key, so the
+        same value always gets the same commitment here (a confidential source used twice is
+        one version) while nobody without the key can test a guess against it."""
+        keys = disclosure_store.SecretsKeys.load(self.location.path)
+        return commitments.commit(value, salt=keys.salt_for(value))
+
+    def disclosure(self, commitment: str) -> Disclosure:
+        """The value and salt behind a commitment a record holds (``NotFoundError`` if
+        this store never held it or it was erased)."""
+        keys = disclosure_store.SecretsKeys.load(self.location.path, create=False)
+        with self._connect() as conn:
+            return disclosure_store.get(conn, commitment, keys)
+
+    def erase_disclosure(self, commitment: str) -> None:
+        """Erase the value behind a commitment; the log, which holds only the commitment,
+        still verifies."""
+        with db_errors(self._where), write_transaction(self.engine) as conn:
+            disclosure_store.erase(conn, commitment)
+
+    def rotate_secrets(self) -> tuple[int, str]:
+        """Seal every stored value under a new secrets key; (values resealed, new key id).
+
+        The new key is written in front of the old ones first, so a crash at any point
+        leaves every value openable; the old keys are dropped once all are resealed.
+        """
+        path = self.location.path / disclosure_store.KEY_FILENAME
+        old = disclosure_store.SecretsKeys.load(self.location.path)
+        if old.source != str(path):
+            raise SigningKeyError(
+                f"the secrets key comes from ${disclosure_store.KEY_ENV}: rotate it there "
+                "(new key on the first line, old ones after), then run this again"
+            )
+        new_key = disclosure_store.new_key()
+        disclosure_store.write_key_file(path, [new_key, *old.keys.values()])
+        keys = disclosure_store.SecretsKeys.load(self.location.path)
+        with db_errors(self._where), write_transaction(self.engine) as conn:
+            count = disclosure_store.reseal(conn, keys)
+        disclosure_store.write_key_file(path, [new_key])
+        return count, keys.current
 
     def _write_head(
         self,
@@ -628,6 +707,42 @@ def _prepare(
         except RecordError as exc:
             raise _itemised(exc, position, len(records)) from None
     return out
+
+
+def _idempotency(
+    keys: Sequence[str | None] | None, prepared: list[tuple[str, bytes, RecordBody]]
+) -> list[tuple[str, bytes] | None] | None:
+    """(key, digest of the record) per record, checked: one per record, unique, short."""
+    if keys is None:
+        return None
+    if len(keys) != len(prepared):
+        raise RecordError(f"{len(keys)} idempotency keys for {len(prepared)} records")
+    given = [k for k in keys if k is not None]
+    if len(set(given)) != len(given):
+        raise RecordError("an idempotency key appears twice in one batch")
+    for k in given:
+        if not 1 <= len(k) <= 128 or not k.isprintable():
+            raise RecordError("an idempotency key is 1-128 printable characters")
+    return [
+        None if k is None else (k, hashlib.sha256(schema.encode() + b"\n" + body).digest())
+        for k, (schema, body, _) in zip(keys, prepared, strict=True)
+    ]
+
+
+def _replayed(conn: Connection, keys: list[tuple[str, bytes] | None] | None) -> dict[str, int]:
+    """Seq per key already used; a key used before for other content is a conflict."""
+    wanted = {k[0]: k[1] for k in keys or () if k is not None}
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(t.idempotency_keys).where(t.idempotency_keys.c.key.in_(wanted))
+    ).all()
+    for row in rows:
+        if row.digest != wanted[row.key]:
+            raise ConflictError(
+                f"idempotency key {row.key!r} was used for another record (record {row.seq})"
+            )
+    return {row.key: row.seq for row in rows}
 
 
 def _itemised(exc: RecordError, position: int, total: int) -> RecordError:

@@ -197,5 +197,69 @@ agents = Table(
     Index("ix_agents_agent_id", "agent_id"),
 )
 
+# --- outside the log -----------------------------------------------------------------------
+
+disclosures = Table(
+    "disclosures",
+    metadata,
+    Column("commitment", String(96), primary_key=True),
+    Column("salt", Blob, nullable=False),
+    Column("value", Blob),
+    Column("key_id", String(64)),
+    Column("created_at", String(32), nullable=False),
+    Column("erased_at", String(32)),
+)
+"""Confidential values behind the salted commitments records hold: the value (encrypted
+at rest when a secrets key is configured) and its salt. Not part of the log, so a value
+can be erased and the log still verifies."""
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("digest", Blob, nullable=False),
+)
+"""Keys that remote writers send with each record, so a retried delivery returns the
+record already appended instead of appending it twice."""
+
+# --- server access control (outside the log) -------------------------------------------------
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("namespaces", Text, nullable=False),
+    Column("token_hash", Blob, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("expires_at", String(32)),
+    Column("revoked_at", String(32)),
+)
+"""API tokens of the HTTP server: only the SHA-256 of each token is kept; ``namespaces``
+is a JSON list (empty: every namespace)."""
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("time", String(32), nullable=False),
+    Column("token_id", String(32)),
+    Column("actor", Text, nullable=False),
+    Column("role", String(16)),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("node", Text),
+    Column("status", Integer, nullable=False),
+    Column("client", String(64)),
+    Column("hash", Blob, nullable=False),
+    Index("ix_access_log_time", "time"),
+    Index("ix_access_log_token", "token_id", "id"),
+)
+"""Every API read and write: who, what, when, with what result. Append-only (database
+triggers refuse UPDATE and DELETE); each row's ``hash`` chains it to the one before."""
+
 PROJECTIONS = (datasets, versions, jobs, runs, edges, annotations, agents)
 """Tables rebuilt by ``reindex``, in dependency order."""

@@ -1,0 +1,118 @@
+"""Running ``pedigree serve`` (and baseline servers) as subprocesses for the server
+benchmarks, and timing concurrent HTTP clients against them. Not a test, not the package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def subprocess_server(command: Sequence[str], port: int, ready: str = "/healthz") -> Iterator[str]:
+    """Start a server process, wait until ``ready`` answers 200, stop it (SIGTERM) at the end."""
+    process = subprocess.Popen(
+        list(command),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + ready, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                raise SystemExit(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            if time.monotonic() > deadline:
+                raise SystemExit("server did not become ready in 60 s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def pedigree_serve(store: str, database_url: str | None, port: int) -> list[str]:
+    command = [sys.executable, "-m", "pedigree", "serve", "--store", store, "--port", str(port)]
+    if database_url:
+        command += ["--database-url", database_url]
+    return [*command, "--log-level", "warning", "--max-body-bytes", str(16 * 1024 * 1024)]
+
+
+@dataclass
+class Load:
+    seconds: float
+    latencies: list[float]
+    errors: list[str]
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies)
+
+
+def drive(
+    url: str,
+    token: str | None,
+    clients: int,
+    work: Sequence[Sequence[tuple[str, str, Any]]],
+    check: Callable[[httpx.Response], bool] = lambda r: r.is_success,
+) -> Load:
+    """``clients`` threads, client ``i`` sending ``work[i]`` (method, path, JSON) in order on
+    one keep-alive connection; wall time and every request's latency."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def client(items: Sequence[tuple[str, str, Any]]) -> None:
+        mine: list[float] = []
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as http:
+            http.get("/healthz")  # connect before the clock starts
+            start.wait()
+            for method, path, body in items:
+                began = time.perf_counter()
+                response = http.request(method, path, json=body)
+                mine.append(time.perf_counter() - began)
+                if not check(response):
+                    with lock:
+                        errors.append(f"{response.status_code} {response.text[:300]}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(work[i],)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return Load(time.perf_counter() - began, latencies, errors)

@@ -1,0 +1,173 @@
+"""OpenLineage ingest through the HTTP server: events/s and p99 latency with concurrent
+clients, against a bare FastAPI endpoint that parses the same events and discards them.
+
+``pedigree serve`` (one uvicorn worker, a subprocess) on a fresh store; C client threads
+in this process, each on one keep-alive connection, post runs as OpenLineage emitters do:
+a START then a COMPLETE event per run (one input, one output with a schema facet), to
+``POST /api/v1/lineage`` with an engineer's bearer token. Everything a real request costs
+is in the figure: token check, event validation, mapping to records, the atomic append
+(numbering, hashing, signing the new head, projections), the access log.
+
+Baseline, same machine, same clients, same events: a FastAPI app under the same uvicorn
+whose ``POST /api/v1/lineage`` takes the body as a JSON object and throws it away. The
+ratio says what recording costs over merely receiving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import _common as c
+import _server as s
+
+PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.26.0/integration/airflow"
+SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+DB = "postgres://warehouse:5432"
+
+
+def options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=int, default=1_000, help="runs (2 events each)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
+
+
+def event(kind: str, run_id: str, n: int) -> dict[str, Any]:
+    lane = n % 50
+    out: dict[str, Any] = {"namespace": DB, "name": f"analytics.table_{lane:02d}"}
+    if kind == "COMPLETE":
+        out["facets"] = {
+            "schema": {
+                "_producer": PRODUCER,
+                "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json",
+                "fields": [
+                    {"name": "id", "type": "BIGINT"},
+                    {"name": "label", "type": "VARCHAR"},
+                    {"name": "score", "type": "DOUBLE"},
+                ],
+            }
+        }
+    return {
+        "eventType": kind,
+        "eventTime": f"2026-12-01T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.{'0' if kind == 'START' else '5'}00Z",
+        "producer": PRODUCER,
+        "schemaURL": SCHEMA_URL,
+        "run": {"runId": run_id},
+        "job": {"namespace": "airflow", "name": f"etl.load_{lane:02d}"},
+        "inputs": [{"namespace": DB, "name": f"raw.source_{lane:02d}"}],
+        "outputs": [out],
+    }
+
+
+def work(runs: int, clients: int, first: int = 0) -> list[list[tuple[str, str, Any]]]:
+    """Each client's requests: START then COMPLETE of its runs (``first`` offsets run ids)."""
+    plan: list[list[tuple[str, str, Any]]] = [[] for _ in range(clients)]
+    for n in range(first, first + runs):
+        run_id = str(uuid.UUID(int=n + 1, version=4))
+        for kind in ("START", "COMPLETE"):
+            plan[n % clients].append(("POST", "/api/v1/lineage", event(kind, run_id, n)))
+    return plan
+
+
+def serve_baseline(port: int) -> None:
+    """The baseline server (run as a subprocess of this script)."""
+    import uvicorn
+    from fastapi import Body, FastAPI
+
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/v1/lineage", status_code=201)
+    def lineage(event: dict[str, Any] = Body(...)) -> dict[str, int]:
+        return {"accepted": 1}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def summary(load: s.Load) -> dict[str, Any]:
+    return {
+        "events": load.requests,
+        "seconds": round(load.seconds, 2),
+        "events_per_s": round(load.requests / load.seconds, 1),
+        "median_ms": c.ms(c.median(load.latencies)),
+        "p99_ms": c.ms(c.percentile(load.latencies, 99)),
+    }
+
+
+def measure(backend: str, args: argparse.Namespace, out: c.Output) -> dict[str, Any]:
+    from pedigree.server import tokens
+
+    plan = work(args.runs, args.clients)
+    port = s.free_port()
+    with s.subprocess_server(
+        [sys.executable, __file__, "--baseline-server", str(port)], port
+    ) as url:
+        s.drive(url, None, args.clients, work(10, args.clients, 10**6))  # warm up
+        baseline = s.drive(url, None, args.clients, plan)
+    if baseline.errors:
+        raise SystemExit(f"baseline errors: {baseline.errors[:3]}")
+    with (
+        tempfile.TemporaryDirectory(prefix="pedigree-bench-") as tmp,
+        c.contextlib.ExitStack() as stack,
+    ):
+        database = stack.enter_context(c.pg_database()) if backend == "postgresql" else None
+        store = str(Path(tmp) / "store")
+        ledger, _ = c.Ledger.init(store, database, actor=c.ACTOR)
+        stack.callback(ledger.close)
+        token, _ = tokens.create(ledger, role="engineer", name="bench")
+        port = s.free_port()
+        with s.subprocess_server(s.pedigree_serve(store, database, port), port, "/readyz") as url:
+            s.drive(url, token, args.clients, work(10, args.clients, 10**6))  # warm up
+            pedigree = s.drive(url, token, args.clients, plan)
+        if pedigree.errors:
+            raise SystemExit(f"pedigree errors: {pedigree.errors[:3]}")
+        report = ledger.audit()
+        if not report.ok:
+            raise SystemExit(f"the ledger does not audit after the run: {report.first}")
+        records = ledger.size
+    ours, base = summary(pedigree), summary(baseline)
+    return {
+        "runs": args.runs,
+        "clients": args.clients,
+        "records": records,
+        "pedigree": ours,
+        "baseline": base,
+        "throughput_ratio": round(ours["events_per_s"] / base["events_per_s"], 3),
+        "p99_ratio": round(ours["p99_ms"] / base["p99_ms"], 1),
+        "audit_ok": True,
+    }
+
+
+def main() -> None:
+    if "--baseline-server" in sys.argv:
+        serve_baseline(int(sys.argv[sys.argv.index("--baseline-server") + 1]))
+        return
+    args = c.parse_args("OpenLineage ingest through the HTTP server", extra=options)
+    if args.quick:
+        args.runs, args.clients = 20, 2
+    out = c.Output(args, "server_ingest")
+    c.header(out, "OpenLineage ingest over HTTP (pedigree serve vs a bare FastAPI endpoint)")
+    for backend in args.backends:
+        res = measure(backend, args, out)
+        out.results[backend] = res
+        p, b = res["pedigree"], res["baseline"]
+        out.say(
+            f"[{backend}] {p['events']} events, {res['clients']} clients: pedigree "
+            f"{p['events_per_s']:,.0f} events/s (median {p['median_ms']:.1f} ms, p99 "
+            f"{p['p99_ms']:.1f} ms); bare FastAPI {b['events_per_s']:,.0f} events/s (median "
+            f"{b['median_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms); ratio "
+            f"{res['throughput_ratio']:.2f}x throughput, {res['p99_ratio']}x p99; "
+            f"{res['records']} records, audit OK"
+        )
+    out.finish()
+
+
+if __name__ == "__main__":
+    main()

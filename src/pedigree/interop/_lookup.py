@@ -1,0 +1,103 @@
+"""What the ledger already holds about the runs, datasets and jobs a batch of events names.
+
+Events of one run add up, so mapping an event needs the run's current record; an input
+without a version links to the newest version recorded. ``Ledger`` has no public query for
+"the current records of these run ids" or "the newest version of these datasets", and one
+``show`` per run is far too slow for the OpenLineage endpoint, so this module reads the
+projection tables directly, in a few batched queries per ingest call. It belongs in
+``pedigree.store`` as ``Ledger`` methods; until then it is kept small and private here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from pedigree.model import EntityVersion, LogEntry, Run
+from pedigree.store import Ledger
+from pedigree.store import schema as t
+from pedigree.store.engine import db_errors
+
+_CHUNK = 500
+
+
+@dataclass(slots=True)
+class Found:
+    """Recorded state: current run records, dataset kinds, newest "real" versions and the
+    bodies of the candidate versions asked about."""
+
+    runs: dict[str, Run] = field(default_factory=dict)
+    kinds: dict[tuple[str, str], str] = field(default_factory=dict)
+    latest: dict[tuple[str, str], str] = field(default_factory=dict)
+    versions: dict[tuple[str, str, str], EntityVersion] = field(default_factory=dict)
+    jobs: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[Sequence[Any]]:
+    items = sorted(values)
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _body(row: Any) -> Any:
+    return LogEntry.from_canonical(bytes(row.canonical), bytes(row.leaf_hash)).body
+
+
+def load(
+    ledger: Ledger,
+    *,
+    runs: set[str],
+    datasets: set[tuple[str, str]],
+    versions: set[str],
+    jobs: set[tuple[str, str]],
+    placeholder: str,
+) -> Found:
+    """Look everything up in one read transaction. ``latest`` skips ``placeholder``
+    versions: an input without a version prefers a real one."""
+    found = Found()
+    r, v, d, j, rec = t.runs, t.versions, t.datasets, t.jobs, t.records
+    with db_errors(ledger.location.describe()), ledger.engine.connect() as conn, conn.begin():
+        for chunk in _chunks(runs):
+            rows = conn.execute(
+                select(rec.c.canonical, rec.c.leaf_hash)
+                .join(r, r.c.seq == rec.c.seq)
+                .where(r.c.run_id.in_(chunk), r.c.superseded_seq.is_(None))
+            ).all()
+            for row in rows:
+                body = _body(row)
+                if isinstance(body, Run):
+                    found.runs[str(body.run_id)] = body
+        ids: dict[int, tuple[str, str]] = {}
+        for chunk in _chunks({name for _, name in datasets}):
+            for row in conn.execute(
+                select(d.c.id, d.c.kind, d.c.namespace, d.c.name).where(d.c.name.in_(chunk))
+            ):
+                key = (row.namespace, row.name)
+                if key in datasets:
+                    ids[row.id] = key
+                    found.kinds[key] = row.kind
+        for chunk in _chunks(ids):
+            newest = (
+                select(func.max(v.c.id))
+                .where(v.c.dataset_id.in_(chunk), v.c.version != placeholder)
+                .group_by(v.c.dataset_id)
+            )
+            for row in conn.execute(select(v.c.dataset_id, v.c.version).where(v.c.id.in_(newest))):
+                found.latest[ids[row.dataset_id]] = row.version
+        for chunk in _chunks(ids):
+            for wanted in _chunks(versions):
+                rows = conn.execute(
+                    select(v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
+                    .join(rec, rec.c.seq == v.c.id)
+                    .where(v.c.dataset_id.in_(chunk), v.c.version.in_(wanted))
+                ).all()
+                for row in rows:
+                    found.versions[(*ids[row.dataset_id], row.version)] = _body(row)
+        for chunk in _chunks({name for _, name in jobs}):
+            for row in conn.execute(select(j.c.namespace, j.c.name).where(j.c.name.in_(chunk))):
+                if (row.namespace, row.name) in jobs:
+                    found.jobs.add((row.namespace, row.name))
+    return found

@@ -1,0 +1,211 @@
+"""The access log: every API read and write, append-only and hash-chained.
+
+Requests are answered first and logged right after: each is queued in memory and a
+background thread writes the queue every ``interval`` seconds in one transaction, so
+logging never makes a request wait on the database write lock. Each row's ``hash`` is
+SHA-256(previous row's hash ‖ canonical JSON of the row), written under the database's
+write lock, so rows from several server processes still form one chain; database
+triggers refuse UPDATE and DELETE. ``verify`` recomputes the chain and names the first
+row that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+from pedigree.ledger.canonical import canonical_json
+from pedigree.model import format_time, parse_time
+from pedigree.store import Ledger
+from pedigree.store import schema as t
+from pedigree.store.engine import db_errors, write_transaction
+
+log = logging.getLogger("pedigree.server.access")
+
+GENESIS = b"\0" * 32
+CHAIN_LOCK = 7411731
+"""PostgreSQL advisory lock serialising writers of the chain (the migration lock is 7411730)."""
+
+FIELDS = ("time", "token_id", "actor", "role", "method", "path", "node", "status", "client")
+MAX_TEXT = 2000
+
+
+def row_hash(previous: bytes, row: dict[str, Any]) -> bytes:
+    return hashlib.sha256(previous + canonical_json({k: row.get(k) for k in FIELDS})).digest()
+
+
+def entry(
+    *,
+    method: str,
+    path: str,
+    status: int,
+    actor: str,
+    token_id: str | None = None,
+    role: str | None = None,
+    node: str | None = None,
+    client: str | None = None,
+) -> dict[str, Any]:
+    """One access-log row (without its hash), with over-long text cut."""
+    return {
+        "time": format_time(datetime.now(UTC)),
+        "token_id": token_id,
+        "actor": actor[:MAX_TEXT],
+        "role": role,
+        "method": method[:16],
+        "path": path[:MAX_TEXT],
+        "node": node[:MAX_TEXT] if node else None,
+        "status": int(status),
+        "client": client[:64] if client else None,
+    }
+
+
+def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append rows to the chain; ``conn`` must be inside a write transaction."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
+    last = conn.execute(
+        select(t.access_log.c.hash).order_by(t.access_log.c.id.desc()).limit(1)
+    ).scalar()
+    previous = bytes(last) if last is not None else GENESIS
+    chained = []
+    for row in rows:
+        previous = row_hash(previous, row)
+        chained.append({**row, "hash": previous})
+    conn.execute(t.access_log.insert(), chained)
+
+
+def append(ledger: Ledger, rows: list[dict[str, Any]]) -> None:
+    """Write rows now, in their own transaction (used by the CLI and by ``flush``)."""
+    with db_errors(ledger.location.describe()), write_transaction(ledger.engine) as conn:
+        write(conn, rows)
+
+
+class AccessLogWriter:
+    """Queues rows and writes them from a background thread, in batches."""
+
+    def __init__(self, ledger: Ledger, *, interval: float = 0.1) -> None:
+        self.ledger = ledger
+        self.interval = interval
+        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="pedigree-access-log", daemon=True
+            )
+            self._thread.start()
+
+    def record(self, row: dict[str, Any]) -> None:
+        self._queue.put(row)
+
+    def flush(self) -> None:
+        """Write everything queued so far (a read of the log calls this first)."""
+        with self._lock:
+            rows: list[dict[str, Any]] = []
+            while True:
+                try:
+                    rows.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            for start in range(0, len(rows), 1000):
+                batch = rows[start : start + 1000]
+                try:
+                    append(self.ledger, batch)
+                except Exception:
+                    # Keep the rows for the next attempt rather than lose them.
+                    for row in batch:
+                        self._queue.put(row)
+                    raise
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:
+                log.exception("could not write the access log (will retry)")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        try:
+            self.flush()
+        except Exception:
+            log.exception("could not write the access log at shutdown")
+
+
+def query(
+    ledger: Ledger,
+    *,
+    token_id: str | None = None,
+    actor: str | None = None,
+    method: str | None = None,
+    status: int | None = None,
+    path: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Rows matching every filter given: newest first, or oldest first after ``after_id``."""
+    a = t.access_log
+    q = select(a)
+    if token_id:
+        q = q.where(a.c.token_id == token_id)
+    if actor:
+        q = q.where(a.c.actor == actor)
+    if method:
+        q = q.where(a.c.method == method.upper())
+    if status is not None:
+        q = q.where(a.c.status == status)
+    if path:
+        escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(a.c.path.like(f"%{escaped}%", escape="\\"))
+    if since:
+        q = q.where(a.c.time >= format_time(parse_time(since)))
+    if until:
+        q = q.where(a.c.time < format_time(parse_time(until)))
+    if after_id is not None:
+        q = q.where(a.c.id > after_id).order_by(a.c.id)
+    else:
+        q = q.order_by(a.c.id.desc())
+    with db_errors(ledger.location.describe()), ledger.engine.connect() as conn:
+        rows = conn.execute(q.limit(limit)).all()
+    return [
+        {"id": r.id, **{k: getattr(r, k) for k in FIELDS}, "hash": bytes(r.hash).hex()}
+        for r in rows
+    ]
+
+
+def verify(ledger: Ledger) -> dict[str, Any]:
+    """Recompute the chain; ``ok`` and the first row that does not match, if any."""
+    a = t.access_log
+    previous, count, last = GENESIS, 0, 0
+    with db_errors(ledger.location.describe()), ledger.engine.connect() as conn:
+        while True:
+            rows = conn.execute(select(a).where(a.c.id > last).order_by(a.c.id).limit(5000)).all()
+            if not rows:
+                break
+            for r in rows:
+                expected = row_hash(previous, {k: getattr(r, k) for k in FIELDS})
+                if expected != bytes(r.hash):
+                    return {
+                        "ok": False,
+                        "rows": count,
+                        "first_bad_id": r.id,
+                        "problem": f"access-log row {r.id} does not match its hash chain",
+                    }
+                previous, count, last = expected, count + 1, r.id
+    return {"ok": True, "rows": count, "head": previous.hex()}

@@ -1,0 +1,158 @@
+"""ASGI middleware: request limits (size, content type) and the access log.
+
+Both are plain ASGI so they see every request, including the ones they refuse, without
+buffering bodies: a body is counted as it streams and refused the moment it passes the
+limit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pedigree.server import access_log
+
+JSON_TYPES = ("application/json",)
+MULTIPART_PATHS = ("/api/v1/verify",)
+"""Endpoints that take file uploads (multipart/form-data) instead of JSON."""
+NODE_PARAMETERS = ("nodeId", "node", "source", "target", "dataset", "job")
+
+
+async def _send_json(send: Send, status: int, detail: str, error: str) -> None:
+    body = json.dumps({"detail": detail, "error": error}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(HTTPException):
+    """Raised from ``receive``: an HTTPException, so FastAPI's body reader passes it on
+    (it turns other exceptions into a 400) and the app answers 413."""
+
+
+class RequestLimits:
+    """413 for a body over ``max_body_bytes``; 415 for a body that is not JSON."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    def _too_large(self) -> str:
+        return f"request body is larger than the limit of {self.max_body_bytes} bytes"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await _send_json(send, 400, "malformed Content-Length header", "bad_request")
+                return
+            if declared > self.max_body_bytes:
+                await _send_json(send, 413, self._too_large(), "too_large")
+                return
+        has_body = chunked or (length is not None and int(length) > 0)
+        if has_body:
+            media = headers.get("content-type", "").split(";")[0].strip().lower()
+            if not (
+                media in JSON_TYPES
+                or (media.startswith("application/") and media.endswith("+json"))
+                or (media == "multipart/form-data" and scope["path"] in MULTIPART_PATHS)
+            ):
+                await _send_json(
+                    send,
+                    415,
+                    f"request body must be JSON (Content-Type: application/json), not {media or 'untyped'}",
+                    "unsupported_media_type",
+                )
+                return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _TooLarge(413, self._too_large())
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            if not started:
+                await _send_json(send, 413, self._too_large(), "too_large")
+
+
+class AccessLogMiddleware:
+    """Records each ``/api/`` request once answered: who, what, which node, what status."""
+
+    def __init__(self, app: ASGIApp, *, writer: Any) -> None:
+        self.app = app
+        self.writer = writer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def tracked(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        finally:
+            self._record(scope, status)
+
+    def _record(self, scope: Scope, status: int) -> None:
+        state: dict[str, Any] = scope.get("state") or {}
+        principal = state.get("principal")
+        query = scope.get("query_string", b"").decode("latin-1")
+        node = state.get("access_node")
+        if node is None and query:
+            from urllib.parse import parse_qs
+
+            params = parse_qs(query)
+            node = next((params[p][0] for p in NODE_PARAMETERS if p in params), None)
+        client = scope.get("client")
+        self.writer.record(
+            access_log.entry(
+                method=scope["method"],
+                path=scope["path"] + (f"?{query}" if query else ""),
+                status=status,
+                actor=principal.actor if principal else "anonymous",
+                token_id=principal.token_id if principal else None,
+                role=principal.role.value if principal else None,
+                node=node,
+                client=f"{client[0]}:{client[1]}" if client else None,
+            )
+        )

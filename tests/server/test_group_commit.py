@@ -1,0 +1,91 @@
+"""Group commit: concurrent ingest requests share transactions, and each gets its own answer."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import pytest
+
+from pedigree.errors import RecordError
+from pedigree.interop import openlineage
+from pedigree.model import Run
+from pedigree.server.group_commit import GroupCommit
+from pedigree.store import Ledger
+
+PRODUCER = "https://example.org/producer"
+SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+
+
+def event(kind: str, run_id: str, n: int) -> dict[str, Any]:
+    return {
+        "eventType": kind,
+        "eventTime": f"2026-12-01T10:{n // 60 % 60:02d}:{n % 60:02d}.{5 if kind == 'COMPLETE' else 0}Z",
+        "producer": PRODUCER,
+        "schemaURL": SCHEMA,
+        "run": {"runId": run_id},
+        "job": {"namespace": "airflow", "name": f"etl.load_{n % 5}"},
+        "inputs": [{"namespace": "pg://db", "name": f"raw.t{n % 5}"}],
+        "outputs": [{"namespace": "pg://db", "name": f"clean.t{n % 5}"}],
+    }
+
+
+def test_concurrent_requests_are_recorded_together_each_with_its_answer(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = openlineage.ingest
+
+    def counting(led: Ledger, events: Any, **kw: Any) -> Any:
+        calls.append(1 if isinstance(events, dict) else len(events))
+        return real(led, events, **kw)
+
+    monkeypatch.setattr(openlineage, "ingest", counting)
+    committer = GroupCommit(ledger)
+    answers: dict[int, Any] = {}
+    start = threading.Barrier(16)
+
+    def client(k: int) -> None:
+        run_id = str(uuid.uuid4())
+        start.wait()
+        try:
+            events = [event("START", run_id, k), event("COMPLETE", run_id, k)]
+            if k == 7:  # contradicts itself: a run cannot be its own parent
+                events[1] = {
+                    **events[1],
+                    "run": {
+                        "runId": run_id,
+                        "facets": {
+                            "parent": {
+                                "_producer": PRODUCER,
+                                "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ParentRunFacet.json",
+                                "run": {"runId": run_id},
+                                "job": {"namespace": "airflow", "name": "etl.load_2"},
+                            }
+                        },
+                    },
+                }
+            answers[k] = committer.ingest(events, "tester")
+        except RecordError as exc:
+            answers[k] = exc
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert isinstance(answers[7], RecordError)
+    for k, answer in answers.items():
+        if k != 7:
+            assert [r.index for r in answer] == [0, 1] and all(r.seqs for r in answer)
+    runs = {str(e.body.run_id) for e in ledger.entries(types=["run"]) if isinstance(e.body, Run)}
+    assert len(runs) == 15
+    assert sum(1 for n in calls if n > 2) >= 1  # some requests shared a transaction
+    assert ledger.audit().ok
+
+
+def test_a_lone_request_keeps_its_own_error_message(ledger: Ledger) -> None:
+    committer = GroupCommit(ledger)
+    with pytest.raises(RecordError, match="runId"):
+        committer.ingest([{**event("START", "x", 1), "run": {}}], "tester", single=True)

@@ -1,0 +1,165 @@
+"""``pedigree serve`` as users run it: a subprocess with several uvicorn workers (and
+TLS), concurrent writers through it, one linear log that audits clean."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pedigree.server import tokens
+from pedigree.store import Ledger
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    import ipaddress
+
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def _store_options(store_args: dict[str, str | None]) -> list[str]:
+    options = ["--store", str(store_args["store"])]
+    if store_args["database_url"]:
+        options += ["--database-url", str(store_args["database_url"])]
+    return options
+
+
+def test_serve_with_workers_writes_one_linear_log(
+    store_args: dict[str, str | None], tmp_path: Path
+) -> None:
+    ledger, _ = Ledger.init(store_args["store"], store_args["database_url"])
+    token, _ = tokens.create(ledger, role="engineer")
+    port = _free_port()
+    tls: list[str] = []
+    verify: bool | ssl.SSLContext = True
+    scheme = "http"
+    if store_args["database_url"] is None:  # one of the two runs also serves HTTPS
+        cert, key = _self_signed(tmp_path)
+        tls = ["--tls-cert", str(cert), "--tls-key", str(key)]
+        verify, scheme = ssl.create_default_context(cafile=str(cert)), "https"
+    command = [sys.executable, "-m", "pedigree", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(
+        [*command, "--log-level", "warning", *tls, *_store_options(store_args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"{scheme}://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/readyz", verify=verify, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+        assert (
+            httpx.get(base + "/openapi.json", verify=verify).json()["info"]["title"] == "Pedigree"
+        )
+
+        errors: list[str] = []
+
+        def write(number: int) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=base, headers=headers, verify=verify, timeout=60) as client:
+                for i in range(6):
+                    body = {"namespace": "w", "name": f"writer-{number}", "version": str(i)}
+                    payload = {
+                        "records": [
+                            {
+                                "idempotency_key": f"{number}-{i}",
+                                "schema": "pedigree.dataset_version/1",
+                                "body": body,
+                            }
+                        ]
+                    }
+                    response = client.post("/api/v1/records", json=payload)
+                    if response.status_code != 200:
+                        errors.append(response.text)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not errors, errors[:3]
+        assert ledger.size == 24
+        report = ledger.audit()
+        assert report.ok, report.first
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        ledger.close()
+
+
+def test_serve_refuses_bad_options(tmp_path: Path) -> None:
+    Ledger.init(tmp_path / "s")[0].close()
+    run = [sys.executable, "-m", "pedigree", "serve", "--store"]
+    half_tls = subprocess.run(
+        [*run, str(tmp_path / "s"), "--tls-cert", str(tmp_path / "c.pem")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert half_tls.returncode == 2 and "both --tls-cert and --tls-key" in half_tls.stderr
+    missing = subprocess.run(
+        [*run, str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60
+    )
+    assert missing.returncode == 2 and "no Pedigree store" in missing.stderr
