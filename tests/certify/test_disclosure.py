@@ -225,3 +225,24 @@ def test_cli_reveal_then_verify_with_the_disclosure(tmp_path: Path) -> None:
     assert run("secrets", "erase", dsn).returncode == 0
     got = run("reveal", dsn)
     assert got.returncode == 2 and "erased" in got.stderr
+
+
+def test_rotation_with_the_key_in_the_environment(
+    confidential: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    ledger = confidential["ledger"]
+    dsn = verify_bundle(confidential["bundle"], confidential["trust"]).statement["predicate"][
+        "generation"
+    ][0]["parameters"]["source_dsn"]
+    old = (ledger.location.path / "secrets.key").read_text().split()[0]
+    monkeypatch.setenv("PEDIGREE_SECRETS_KEY", old)
+    with pytest.raises(SigningKeyError, match="put a new key"):
+        ledger.rotate_secrets()
+    new = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("PEDIGREE_SECRETS_KEY", f"{new}\n{old}")
+    count, _ = ledger.rotate_secrets()
+    assert count == 2
+    monkeypatch.setenv("PEDIGREE_SECRETS_KEY", new)  # the old key dropped
+    assert ledger.disclosure(dsn).value == SECRET_DSN

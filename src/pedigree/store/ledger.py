@@ -375,15 +375,20 @@ class Ledger:
         """Seal every stored value under a new secrets key; (values resealed, new key id).
 
         The new key is written in front of the old ones first, so a crash at any point
-        leaves every value openable; the old keys are dropped once all are resealed.
+        leaves every value openable; the old keys are dropped once all are resealed. With
+        ``$PEDIGREE_SECRETS_KEY`` the new key is the one its holder put first there: every
+        value is resealed with it, and the old keys can then be dropped from the variable.
         """
         path = self.location.path / disclosure_store.KEY_FILENAME
         old = disclosure_store.SecretsKeys.load(self.location.path)
         if old.source != str(path):
-            raise SigningKeyError(
-                f"the secrets key comes from ${disclosure_store.KEY_ENV}: rotate it there "
-                "(new key on the first line, old ones after), then run this again"
-            )
+            if len(old.keys) < 2:
+                raise SigningKeyError(
+                    f"the secrets key comes from ${disclosure_store.KEY_ENV}: put a new key "
+                    "first there and the old one after it, then rotate"
+                )
+            with db_errors(self._where), write_transaction(self.engine) as conn:
+                return disclosure_store.reseal(conn, old), old.current
         new_key = disclosure_store.new_key()
         disclosure_store.write_key_file(path, [new_key, *old.keys.values()])
         keys = disclosure_store.SecretsKeys.load(self.location.path)
