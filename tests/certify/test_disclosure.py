@@ -130,7 +130,7 @@ def test_values_are_sealed_at_rest_rotated_and_erasable(confidential: dict[str, 
     key_file = ledger.location.path / "secrets.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     if ledger.location.backend == "sqlite":
-        raw = (ledger.location.path / "pedigree.db").read_bytes()
+        raw = b"".join(p.read_bytes() for p in ledger.location.path.glob("pedigree.db*"))
         assert SECRET_DSN.encode() not in raw and b"hospital" not in raw
     before = key_file.read_text()
     count, _ = ledger.rotate_secrets()
