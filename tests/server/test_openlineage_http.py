@@ -107,8 +107,10 @@ def test_scoped_writers_stay_in_their_namespaces(site: Site) -> None:
     assert batch.status_code == 403 and batch.json()["detail"].startswith("event 2:")
 
 
-def test_the_openlineage_python_client_posts_to_it(site: Site) -> None:
-    """An unmodified emitter: the official client with its `api_key` auth (a bearer token)."""
+@pytest.mark.parametrize("compression", [None, "gzip"])
+def test_the_openlineage_python_client_posts_to_it(site: Site, compression: str | None) -> None:
+    """An unmodified emitter: the official client with its `api_key` auth (a bearer token),
+    plain and with its gzip compression."""
     ol = pytest.importorskip("openlineage.client")
     from openlineage.client.event_v2 import (
         InputDataset,
@@ -125,9 +127,11 @@ def test_the_openlineage_python_client_posts_to_it(site: Site) -> None:
                 "type": "http",
                 "url": site.url,
                 "auth": {"type": "api_key", "apiKey": site.tokens["engineer@clinic"]},
+                **({"compression": compression} if compression else {}),
             }
         }
     )
+    job = f"ol/client-{compression or 'plain'}"
     run_id = str(uuid.uuid4())
     for state in (RunState.START, RunState.COMPLETE):
         client.emit(
@@ -135,18 +139,42 @@ def test_the_openlineage_python_client_posts_to_it(site: Site) -> None:
                 eventType=state,
                 eventTime="2026-01-02T03:04:05Z",
                 run=Run(runId=run_id),
-                job=Job(namespace="clinic", name="ol/client"),
+                job=Job(namespace="clinic", name=job),
                 producer=PRODUCER,
                 inputs=[InputDataset(namespace="clinic", name="ol/client-in")],
                 outputs=[OutputDataset(namespace="clinic", name="ol/client-out")],
             )
         )
-    graph = site.get("viewer", "/api/v1/lineage", params={"nodeId": "job:clinic:ol/client"})
+    graph = site.get("viewer", "/api/v1/lineage", params={"nodeId": f"job:clinic:{job}"})
     ids = {node["id"] for node in graph.json()["graph"]}
     assert ids == {
         "dataset:clinic:ol/client-in",
-        "job:clinic:ol/client",
+        f"job:clinic:{job}",
         "dataset:clinic:ol/client-out",
     }
-    runs = site.get("viewer", "/api/v1/runs", params={"job": "clinic:ol/client"}).json()
+    runs = site.get("viewer", "/api/v1/runs", params={"job": f"clinic:{job}"}).json()
     assert runs["runs"][0]["status"] == "completed"
+
+
+def test_gzip_bodies_are_inflated_within_the_limit(site: Site) -> None:
+    import gzip
+
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    packed = gzip.compress(json.dumps(event()).encode())
+    ok = site.post("engineer", "/api/v1/lineage", content=packed, headers=headers)
+    assert ok.status_code == 201, ok.text
+    bomb = gzip.compress(b'{"pad": "' + b"0" * (MAX_BODY * 4) + b'"}')
+    assert len(bomb) < MAX_BODY
+    refused = site.post("engineer", "/api/v1/lineage", content=bomb, headers=headers)
+    assert refused.status_code == 413 and str(MAX_BODY) in refused.json()["detail"]
+    broken = site.post("engineer", "/api/v1/lineage", content=b"not gzip", headers=headers)
+    assert broken.status_code == 400 and "gzip" in broken.json()["detail"]
+    truncated = site.post("engineer", "/api/v1/lineage", content=packed[:-8], headers=headers)
+    assert truncated.status_code == 400 and "gzip" in truncated.json()["detail"]
+    other = site.post(
+        "engineer",
+        "/api/v1/lineage",
+        content=packed,
+        headers={**headers, "Content-Encoding": "br"},
+    )
+    assert other.status_code == 415 and "br" in other.json()["detail"]
