@@ -97,6 +97,7 @@ class RemoteLedger:
         self.path = spool or spool_root() / hashlib.sha256(self.url.encode()).hexdigest()[:16]
         self.log_id = f"remote:{self.url}"
         self._warned = False
+        self._ready = False
 
     # --- what a run needs ------------------------------------------------------------------
 
@@ -138,11 +139,14 @@ class RemoteLedger:
     # --- the spool --------------------------------------------------------------------------
 
     def _ensure(self) -> None:
+        if self._ready:
+            return
         try:
             (self.path / "rejected").mkdir(parents=True, exist_ok=True, mode=0o700)
             (self.path / "url").write_text(self.url + "\n", encoding="utf-8")
         except OSError as exc:
             raise StoreError(f"cannot write the spool {self.path}: {exc.strerror}") from None
+        self._ready = True
 
     def pending(self) -> list[Path]:
         if not self.path.is_dir():

@@ -15,6 +15,7 @@ without the check failing.
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Any
 
 from pedigree.certify.certificate import payload_of
@@ -165,8 +166,6 @@ def revocation_check(
 
 def fetch_revocation_status(url: str, digest: str, since_size: int) -> dict[str, Any]:
     """GET the status document from a Pedigree server (``$PEDIGREE_TOKEN`` if it needs one)."""
-    import os
-
     import httpx
 
     token = os.environ.get("PEDIGREE_TOKEN")

@@ -137,28 +137,25 @@ def verify_bundle(
         for path in data:
             _data(Path(path), statement, report)
         check_chain(bundle, statement, trusted, report, _depth)
-    for disclosure in disclosures:
-        _disclosed(disclosure, statement, records, report)
+    disclosures = list(disclosures)
+    if disclosures:
+        held = commitments.commitments_in(statement) if statement else set()
+        for record in records or []:
+            held |= commitments.commitments_in(json.loads(record))
+        for disclosure in disclosures:
+            _disclosed(disclosure, held, report)
     return report
 
 
-def _disclosed(
-    disclosure: Disclosure,
-    statement: dict[str, Any] | None,
-    records: list[bytes] | None,
-    report: Report,
-) -> None:
+def _disclosed(disclosure: Disclosure, held: set[str], report: Report) -> None:
     """A revealed value: it must hash to its commitment, and the commitment must be one
-    the signed statement or its closure records hold."""
+    the signed statement or its closure records hold (``held``)."""
     name = f"disclosure {disclosure.commitment[len(commitments.PREFIX) :][:12]}…"
     try:
         commitments.check(disclosure)
     except PedigreeError as exc:
         report.add(name, False, str(exc))
         return
-    held = commitments.commitments_in(statement) if statement else set()
-    for record in records or []:
-        held |= commitments.commitments_in(json.loads(record))
     if disclosure.commitment not in held:
         report.add(name, False, "the certificate holds no such commitment")
         return

@@ -150,7 +150,6 @@ def put(conn: Connection, disclosures: Iterable[Disclosure], keys: SecretsKeys) 
         rows.append(
             {
                 "commitment": commitment,
-                "salt": b"",  # inside the sealed value; the column stays for plain rows
                 "value": sealed,
                 "key_id": key_id,
                 "created_at": now,
@@ -175,7 +174,7 @@ def erase(conn: Connection, commitment: str) -> None:
     done = conn.execute(
         update(t.disclosures)
         .where(t.disclosures.c.commitment == commitment, t.disclosures.c.erased_at.is_(None))
-        .values(value=None, salt=b"", erased_at=format_time(datetime.now(UTC)))
+        .values(value=None, erased_at=format_time(datetime.now(UTC)))
     )
     if done.rowcount == 0:
         raise NotFoundError(f"this store holds no value for {commitment} to erase")

@@ -203,14 +203,13 @@ disclosures = Table(
     "disclosures",
     metadata,
     Column("commitment", String(96), primary_key=True),
-    Column("salt", Blob, nullable=False),
     Column("value", Blob),
     Column("key_id", String(64)),
     Column("created_at", String(32), nullable=False),
     Column("erased_at", String(32)),
 )
-"""Confidential values behind the salted commitments records hold: the value (encrypted
-at rest when a secrets key is configured) and its salt. Not part of the log, so a value
+"""Confidential values behind the salted commitments records hold: the value and its salt,
+sealed together under the store's secrets key. Not part of the log, so a value
 can be erased and the log still verifies."""
 
 idempotency_keys = Table(

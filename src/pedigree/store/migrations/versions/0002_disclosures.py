@@ -19,7 +19,6 @@ def upgrade() -> None:
     op.create_table(
         "disclosures",
         sa.Column("commitment", sa.String(96), primary_key=True),
-        sa.Column("salt", sa.LargeBinary, nullable=False),
         sa.Column("value", sa.LargeBinary),
         sa.Column("key_id", sa.String(64)),
         sa.Column("created_at", sa.String(32), nullable=False),
