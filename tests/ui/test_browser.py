@@ -71,8 +71,8 @@ def test_lineage_expand_drawer_and_path(open_page, demo: Demo) -> None:
     node(page, "synthetic/turnout-balanced").wait_for()
     page.locator("body[data-expand-laid-out]").wait_for(state="attached")  # nodes stopped moving
     assert "up=run%3A" in page.url
-    assert page.locator(".lineage-node").count() == 5
-    assert train.locator('[data-action="collapse-up"]').count() == 1
+    expect(page.locator(".lineage-node")).to_have_count(5)
+    expect(train.locator('[data-action="collapse-up"]')).to_have_count(1)
     # the edge says how they connect
     page.locator(".react-flow__edge-text", has_text="trained on (training)").first.wait_for()
     # the drawer of a dataset version: fingerprint, who, when, evaluations, certificates
@@ -90,9 +90,9 @@ def test_lineage_expand_drawer_and_path(open_page, demo: Demo) -> None:
     node(page, "models/turnout-train/model").locator(".node-main").click(modifiers=["Shift"])
     status = page.get_by_test_id("path-status")
     status.get_by_text("3 nodes on the path").wait_for()
-    assert page.locator(".lineage-node.on-path").count() == 3
-    assert page.locator(".react-flow__edge.edge-on-path").count() == 2
-    assert page.locator(".lineage-node.dimmed").count() == 2
+    expect(page.locator(".lineage-node.on-path")).to_have_count(3)
+    expect(page.locator(".react-flow__edge.edge-on-path")).to_have_count(2)
+    expect(page.locator(".lineage-node.dimmed")).to_have_count(2)
     assert "from=" in page.url and "to=" in page.url
     # the URL is the whole state: opened afresh, it shows the same graph
     again, console2 = open_page(page.url.removeprefix(demo.url))
@@ -100,7 +100,7 @@ def test_lineage_expand_drawer_and_path(open_page, demo: Demo) -> None:
     node(again, "synthetic/turnout-balanced").wait_for()
     again.get_by_test_id("path-status").get_by_text("3 nodes on the path").wait_for()
     again.get_by_test_id("drawer").wait_for()
-    assert again.locator(".lineage-node").count() == 5
+    expect(again.locator(".lineage-node")).to_have_count(5)
     assert console.clean() == [] and console2.clean() == []
 
 
@@ -117,11 +117,12 @@ def test_lineage_controls_colour_filter_depth_collapse(open_page) -> None:
     assert "color=evaluation" in page.url
     # colour by lifecycle: the withdrawn dataset shows as withdrawn
     page.get_by_label("Colour nodes by").select_option("lifecycle")
-    assert node(page, "warehouse/turnout-masked").locator(".status-withdrawn").count() == 1
+    expect(node(page, "warehouse/turnout-masked").locator(".status-withdrawn")).to_have_count(1)
     # hide runs: datasets are joined directly, through the runs they passed
     page.get_by_role("checkbox", name="runs").uncheck()
     expect(page.locator(".lineage-node[data-node-type=run]")).to_have_count(0)
-    assert page.locator(".react-flow__edge-text", has_text="via").count() > 0
+    # (edges are drawn once React Flow has measured the remaining nodes: wait for them)
+    expect(page.locator(".react-flow__edge-text", has_text="via").first).to_be_attached()
     assert "hide=run" in page.url
     page.get_by_role("checkbox", name="runs").check()
     expect(nodes(page)).to_have_count(total)
@@ -138,7 +139,7 @@ def test_lineage_controls_colour_filter_depth_collapse(open_page) -> None:
     assert "depth=1" in page.url
     # the list view shows the same nodes as plain, keyboard-friendly HTML
     page.get_by_role("button", name="List").click()
-    assert page.locator(".node-list li").count() == 3
+    expect(page.locator(".node-list li")).to_have_count(3)
     assert console.clean() == []
 
 
