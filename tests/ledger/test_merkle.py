@@ -161,6 +161,11 @@ def test_frontier_append_reports_completed_subtrees() -> None:
         created.append(merkle.append_leaf(frontier, i, leaf))
     assert [(lvl, idx) for lvl, idx, _ in created[7]] == [(0, 7), (1, 3), (2, 1), (3, 0)]
     assert frontier == [mth(LEAVES[:8])]
+    # only the subtrees at or above a level, the same hashes
+    high: list[bytes] = []
+    above = [merkle.append_leaf(high, i, leaf, 2) for i, leaf in enumerate(LEAVES[:8])]
+    assert above == [[c for c in made if c[0] >= 2] for made in created]
+    assert high == frontier
 
 
 @pytest.mark.parametrize(("m", "n"), [(-1, 3), (3, 3), (0, 0)])

@@ -153,3 +153,25 @@ def test_audit_uses_the_key_file_not_the_database_copy(filled: Ledger, tmp_path)
     report = filled.audit(trusted_key=other.public_key)
     assert not report.ok
     assert any("not by the trusted key" in str(p) for p in report.problems)
+
+
+def test_the_scan_streams_in_batches_and_stops_when_abandoned(filled: Ledger, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Small batches: the PostgreSQL scan hands batches from its fetching thread in order;
+    a reader that stops early leaves no thread or cursor behind; a failure surfaces."""
+    import threading
+
+    from pedigree.store import audit as audit_module
+
+    monkeypatch.setattr(audit_module, "_BATCH", 7)
+    assert filled.audit().ok
+    with filled.engine.connect() as conn:
+        seqs = [seq for seq, _ in audit_module.scan_records(conn, "seq, leaf_hash")]
+        assert seqs == list(range(1, 309))
+        scan = audit_module.scan_records(conn, "seq")
+        assert [next(scan) for _ in range(10)] == [(i,) for i in range(1, 11)]
+        scan.close()
+        assert not any(th.name == "pedigree-audit-fetch" for th in threading.enumerate())
+        with pytest.raises(Exception, match="no_such_column"):
+            list(audit_module.scan_records(conn, "no_such_column"))
+    tamper(filled, delete(R).where(R.c.seq == 200))
+    assert first_problem(filled) == "record 200 missing: the log jumps from 199 to 201 (deleted)"

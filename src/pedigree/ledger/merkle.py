@@ -68,19 +68,23 @@ def frontier_levels(size: int) -> list[int]:
     return [lvl for lvl in range(size.bit_length() - 1, -1, -1) if size >> lvl & 1]
 
 
-def append_leaf(frontier: list[bytes], size: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
+def append_leaf(
+    frontier: list[bytes], size: int, leaf: bytes, min_level: int = 0
+) -> list[tuple[int, int, bytes]]:
     """Add leaf number ``size`` to ``frontier`` (modified in place).
 
     ``frontier`` holds the perfect-subtree hashes of a tree of ``size`` leaves, largest
     first. Returns the perfect subtrees completed by this leaf as (level, index, hash),
-    the leaf itself included at level 0.
+    the leaf itself included at level 0, leaving out those below ``min_level`` (the
+    store keeps only the higher ones; most leaves complete none of those).
     """
-    created = [(0, size, leaf)]
+    created = [(0, size, leaf)] if min_level == 0 else []
     acc, level, index = leaf, 0, size
     while index & 1:  # the new subtree has a left sibling of the same level: merge
-        acc = node_hash(frontier.pop(), acc)
+        acc = _sha256(NODE_PREFIX + frontier.pop() + acc).digest()
         level, index = level + 1, index >> 1
-        created.append((level, index, acc))
+        if level >= min_level:
+            created.append((level, index, acc))
     frontier.append(acc)
     return created
 

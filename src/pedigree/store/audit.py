@@ -9,6 +9,8 @@ slower pass parse records to say which one moved.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -141,8 +143,8 @@ def audit(
         leaf = leaf_hash(canonical if type(canonical) is bytes else as_bytes(canonical))
         if leaf != stored_leaf and leaf != as_bytes(stored_leaf):
             report.add(seq, f"record {seq}: content does not match its stored hash (altered)")
-        for level, idx, digest in append_leaf(frontier, size, leaf):
-            if level >= tile_level and stored_nodes.get((level, idx), digest) != digest:
+        for level, idx, digest in append_leaf(frontier, size, leaf, tile_level):
+            if stored_nodes.get((level, idx), digest) != digest:
                 report.add(
                     seq,
                     f"Merkle node {level}/{idx} does not match records "
@@ -191,18 +193,54 @@ def scan_records(conn: Connection, columns: str) -> Iterator[tuple[Any, ...]]:
     """Stream ``columns`` of every record in log order straight from the driver.
 
     The audit reads every record; SQLAlchemy's per-row processing would cost more than the
-    hashing. On PostgreSQL a server-side cursor in binary mode avoids hex-encoded bytea.
+    hashing. On PostgreSQL a server-side cursor in binary mode avoids hex-encoded bytea,
+    and the next batch is fetched by a second thread while this one hashes the current
+    one: the database produces rows while Python checks them, instead of each waiting
+    for the other (psycopg releases the GIL while it waits on the server).
     """
     raw = conn.connection.dbapi_connection
-    if conn.dialect.name == "postgresql":
-        cursor = raw.cursor(name="pedigree_scan", binary=True)  # type: ignore[union-attr]
-    else:
+    if conn.dialect.name != "postgresql":
         cursor = raw.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(f"SELECT {columns} FROM records ORDER BY seq")
+            while rows := cursor.fetchmany(_BATCH):
+                yield from rows
+        finally:
+            cursor.close()
+        return
+    cursor = raw.cursor(name="pedigree_scan", binary=True)  # type: ignore[union-attr]
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand_over(item: list[tuple[Any, ...]] | BaseException | None) -> None:
+        while not stop.is_set():  # unless the reader has gone
+            try:
+                batches.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def fetch() -> None:
+        try:
+            cursor.execute(f"SELECT {columns} FROM records ORDER BY seq")
+            while not stop.is_set():
+                rows = cursor.fetchmany(_BATCH)
+                hand_over(rows or None)
+                if not rows:
+                    return
+        except BaseException as exc:  # re-raised in the reading thread
+            hand_over(exc)
+
+    fetcher = threading.Thread(target=fetch, name="pedigree-audit-fetch", daemon=True)
+    fetcher.start()
     try:
-        cursor.execute(f"SELECT {columns} FROM records ORDER BY seq")
-        while rows := cursor.fetchmany(_BATCH):
-            yield from rows
+        while (item := batches.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
     finally:
+        stop.set()
+        fetcher.join()
         cursor.close()
 
 

@@ -325,9 +325,8 @@ class Ledger:
                 size += 1
                 data = envelope(body=body_bytes, schema=schema, seq=size)
                 leaf = merkle.leaf_hash(data)
-                for level, idx, digest in merkle.append_leaf(frontier, size - 1, leaf):
-                    if level >= TILE_LEVEL:
-                        nodes.append({"level": level, "idx": idx, "hash": digest})
+                for level, idx, digest in merkle.append_leaf(frontier, size - 1, leaf, TILE_LEVEL):
+                    nodes.append({"level": level, "idx": idx, "hash": digest})
                 rows.append(
                     {
                         "seq": size,
