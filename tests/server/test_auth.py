@@ -4,16 +4,20 @@ on a real server, on both backends."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from pedigree.server import tokens
-from tests.server.conftest import ROLES, Site
+from pedigree.server import ServerSettings, create_app, tokens
+from tests.server.conftest import MAX_BODY, ROLES, Site
 
 ALL = set(ROLES)
 CONFIDENTIAL = {"steward", "auditor", "admin"}
@@ -311,3 +315,61 @@ def test_expiry_parsing() -> None:
     for bad in ("0d", "2020-01-01T00:00:00Z", "soon"):
         with pytest.raises(tokens.TokenError):
             tokens.parse_expiry(bad, now)
+
+
+def _whoami(url: str, token: str) -> httpx.Response:
+    return httpx.get(f"{url}/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+
+
+def _revoke_in_another_process(site: Site, token_id: str) -> None:
+    """``pedigree tokens revoke`` as an operator runs it: its own process, not this one."""
+    command = [sys.executable, "-m", "pedigree", "tokens", "revoke", token_id]
+    command += ["--store", str(site.ledger.location.path)]
+    if site.ledger.location.database_url:
+        command += ["--database-url", site.ledger.location.database_url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_remembered_token_is_refused_once_revoked_elsewhere_within_the_cache_time(
+    site: Site, start_server
+) -> None:  # type: ignore[no-untyped-def]
+    ttl = 0.5
+    live = start_server(
+        create_app(
+            site.ledger, settings=ServerSettings(max_body_bytes=MAX_BODY, token_cache_seconds=ttl)
+        )
+    )
+    token, info = tokens.create(site.ledger, role="analyst", name="remembered")
+    assert _whoami(live.url, token).status_code == 200  # now remembered
+    _revoke_in_another_process(site, info.id)
+    time.sleep(ttl)  # what this server remembered has aged out
+    refused = _whoami(live.url, token)
+    assert refused.status_code == 401 and "was revoked at" in refused.json()["detail"]
+    # with no cache, a revocation elsewhere holds from the very next request
+    uncached = start_server(
+        create_app(
+            site.ledger, settings=ServerSettings(max_body_bytes=MAX_BODY, token_cache_seconds=0)
+        )
+    )
+    other, other_info = tokens.create(site.ledger, role="analyst", name="uncached")
+    assert _whoami(uncached.url, other).status_code == 200
+    _revoke_in_another_process(site, other_info.id)
+    assert _whoami(uncached.url, other).status_code == 401
+
+
+def test_a_remembered_token_expires_on_time_and_is_kept_only_as_a_hash(
+    site: Site, start_server
+) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(
+        site.ledger, settings=ServerSettings(max_body_bytes=MAX_BODY, token_cache_seconds=3600)
+    )
+    live = start_server(app)
+    token, _ = tokens.create(
+        site.ledger, role="viewer", expires=datetime.now(UTC) + timedelta(seconds=1.5), name="brief"
+    )
+    assert _whoami(live.url, token).status_code == 200
+    assert token not in repr(app.state.authenticator._known)  # the SHA-256 is the key
+    time.sleep(1.6)
+    expired = _whoami(live.url, token)
+    assert expired.status_code == 401 and "expired at" in expired.json()["detail"]

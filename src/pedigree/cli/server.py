@@ -62,6 +62,14 @@ def serve(
         int,
         typer.Option(min=1024, help="Refuse request bodies larger than this (413)."),
     ] = 5 * 1024 * 1024,
+    token_cache_seconds: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Remember an accepted token this long; a revocation made elsewhere takes "
+            "effect within it (0: read the token on every request).",
+        ),
+    ] = 1.0,
     log_level: Annotated[
         str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")
     ] = "info",
@@ -76,7 +84,9 @@ def serve(
     for path in (tls_cert, tls_key):
         if path is not None and not path.is_file():
             fail(f"cannot read {path}")
-    settings = ServerSettings(max_body_bytes=max_body_bytes)
+    settings = ServerSettings(
+        max_body_bytes=max_body_bytes, token_cache_seconds=token_cache_seconds
+    )
     tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
     scheme = "https" if tls else "http"
     with open_ledger(store, database_url) as ledger:  # fail now, not in every worker
@@ -98,6 +108,7 @@ def serve(
     if location.database_url:
         os.environ["PEDIGREE_DATABASE_URL"] = location.database_url
     os.environ["PEDIGREE_SERVER_MAX_BODY_BYTES"] = str(max_body_bytes)
+    os.environ["PEDIGREE_SERVER_TOKEN_CACHE_SECONDS"] = str(token_cache_seconds)
     uvicorn.run(
         "pedigree.server.app:app_from_env",
         factory=True,

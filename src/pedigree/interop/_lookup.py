@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from pedigree.model import EntityVersion, LogEntry, Run
 from pedigree.store import Ledger
@@ -46,6 +46,30 @@ def _body(row: Any) -> Any:
     return LogEntry.from_canonical(bytes(row.canonical), bytes(row.leaf_hash)).body
 
 
+r, v, d, j, rec = t.runs, t.versions, t.datasets, t.jobs, t.records
+_KEYS = bindparam("keys", expanding=True)
+# Built once: constructing and cache-keying these per request cost more than running them.
+_Q_RUNS = (
+    select(rec.c.canonical, rec.c.leaf_hash)
+    .join(r, r.c.seq == rec.c.seq)
+    .where(r.c.run_id.in_(_KEYS), r.c.superseded_seq.is_(None))
+)
+_Q_DATASETS = select(d.c.id, d.c.kind, d.c.namespace, d.c.name).where(d.c.name.in_(_KEYS))
+_Q_NEWEST = select(v.c.dataset_id, v.c.version).where(
+    v.c.id.in_(
+        select(func.max(v.c.id))
+        .where(v.c.dataset_id.in_(_KEYS), v.c.version != bindparam("placeholder"))
+        .group_by(v.c.dataset_id)
+    )
+)
+_Q_VERSIONS = (
+    select(v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
+    .join(rec, rec.c.seq == v.c.id)
+    .where(v.c.dataset_id.in_(_KEYS), v.c.version.in_(bindparam("versions", expanding=True)))
+)
+_Q_JOBS = select(j.c.namespace, j.c.name).where(j.c.name.in_(_KEYS))
+
+
 def load(
     ledger: Ledger,
     *,
@@ -58,46 +82,29 @@ def load(
     """Look everything up in one read transaction. ``latest`` skips ``placeholder``
     versions: an input without a version prefers a real one."""
     found = Found()
-    r, v, d, j, rec = t.runs, t.versions, t.datasets, t.jobs, t.records
     with db_errors(ledger.location.describe()), ledger.engine.connect() as conn, conn.begin():
         for chunk in _chunks(runs):
-            rows = conn.execute(
-                select(rec.c.canonical, rec.c.leaf_hash)
-                .join(r, r.c.seq == rec.c.seq)
-                .where(r.c.run_id.in_(chunk), r.c.superseded_seq.is_(None))
-            ).all()
-            for row in rows:
+            for row in conn.execute(_Q_RUNS, {"keys": chunk}).all():
                 body = _body(row)
                 if isinstance(body, Run):
                     found.runs[str(body.run_id)] = body
         ids: dict[int, tuple[str, str]] = {}
         for chunk in _chunks({name for _, name in datasets}):
-            for row in conn.execute(
-                select(d.c.id, d.c.kind, d.c.namespace, d.c.name).where(d.c.name.in_(chunk))
-            ):
+            for row in conn.execute(_Q_DATASETS, {"keys": chunk}):
                 key = (row.namespace, row.name)
                 if key in datasets:
                     ids[row.id] = key
                     found.kinds[key] = row.kind
         for chunk in _chunks(ids):
-            newest = (
-                select(func.max(v.c.id))
-                .where(v.c.dataset_id.in_(chunk), v.c.version != placeholder)
-                .group_by(v.c.dataset_id)
-            )
-            for row in conn.execute(select(v.c.dataset_id, v.c.version).where(v.c.id.in_(newest))):
+            for row in conn.execute(_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}):
                 found.latest[ids[row.dataset_id]] = row.version
         for chunk in _chunks(ids):
             for wanted in _chunks(versions):
-                rows = conn.execute(
-                    select(v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
-                    .join(rec, rec.c.seq == v.c.id)
-                    .where(v.c.dataset_id.in_(chunk), v.c.version.in_(wanted))
-                ).all()
+                rows = conn.execute(_Q_VERSIONS, {"keys": chunk, "versions": wanted}).all()
                 for row in rows:
                     found.versions[(*ids[row.dataset_id], row.version)] = _body(row)
         for chunk in _chunks({name for _, name in jobs}):
-            for row in conn.execute(select(j.c.namespace, j.c.name).where(j.c.name.in_(chunk))):
+            for row in conn.execute(_Q_JOBS, {"keys": chunk}):
                 if (row.namespace, row.name) in jobs:
                     found.jobs.add((row.namespace, row.name))
     return found

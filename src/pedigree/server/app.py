@@ -34,6 +34,7 @@ from pedigree.errors import (
     SigningKeyError,
     StoreError,
 )
+from pedigree.server import tokens
 from pedigree.server.access_log import AccessLogWriter
 from pedigree.server.group_commit import GroupCommit
 from pedigree.server.middleware import AccessLogMiddleware, RequestLimits
@@ -61,13 +62,18 @@ class ServerSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     access_log_interval: float = 0.1
     """Seconds between writes of the queued access-log rows."""
+    token_cache_seconds: float = 1.0
+    """How long an accepted token is remembered (``tokens.Authenticator``); 0: never."""
 
     @classmethod
     def from_env(cls) -> ServerSettings:
         return cls(
             max_body_bytes=int(
                 os.environ.get("PEDIGREE_SERVER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
-            )
+            ),
+            token_cache_seconds=float(
+                os.environ.get("PEDIGREE_SERVER_TOKEN_CACHE_SECONDS", cls.token_cache_seconds)
+            ),
         )
 
 
@@ -192,6 +198,7 @@ def create_app(
     )
     app.state.ledger = ledger
     app.state.group_commit = GroupCommit(ledger)
+    app.state.authenticator = tokens.Authenticator(ledger, ttl=settings.token_cache_seconds)
     app.state.settings = settings
     app.state.access_log = writer
     _install_error_handlers(app)

@@ -15,6 +15,9 @@ import hmac
 import json
 import re
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -170,7 +173,9 @@ def list_tokens(ledger: Ledger) -> list[TokenInfo]:
 
 
 def revoke(ledger: Ledger, token_id: str) -> TokenInfo:
-    """Revoke a token at once (the next request with it gets 401); idempotent."""
+    """Revoke a token; idempotent. The next request with it gets 401 from a server in
+    this process at once, and from any other within its ``Authenticator.ttl`` (1 s by
+    default)."""
     now = format_time(datetime.now(UTC))
     with db_errors(ledger.location.describe()), write_transaction(ledger.engine) as conn:
         row = conn.execute(
@@ -183,6 +188,8 @@ def revoke(ledger: Ledger, token_id: str) -> TokenInfo:
                 update(t.access_tokens).where(t.access_tokens.c.id == row.id).values(revoked_at=now)
             )
         info = _info(row)
+    for authenticator in list(_LIVE):
+        authenticator.forget(row.id)
     return info if info.revoked_at else TokenInfo(**{**_as_dict(info), "revoked_at": now})
 
 
@@ -196,6 +203,11 @@ class Rejected(Exception):
 
 def authenticate(ledger: Ledger, token: str) -> Principal:
     """The principal a token stands for; ``Rejected`` naming why not."""
+    return _check(ledger, token)[0]
+
+
+def _check(ledger: Ledger, token: str) -> tuple[Principal, datetime | None]:
+    """The principal and the token's expiry, read from the store now."""
     match = _TOKEN.match(token.strip())
     if match is None:
         raise Rejected("malformed token (expected pdg_<id>_<secret>)")
@@ -209,17 +221,82 @@ def authenticate(ledger: Ledger, token: str) -> Principal:
         raise Rejected("unknown token")
     if row.revoked_at is not None:
         raise Rejected(f"token {row.id} was revoked at {row.revoked_at}")
-    if row.expires_at is not None and parse_time(row.expires_at) <= datetime.now(UTC):
+    expires = parse_time(row.expires_at) if row.expires_at is not None else None
+    if expires is not None and expires <= datetime.now(UTC):
         raise Rejected(f"token {row.id} expired at {row.expires_at}")
-    return Principal(
+    principal = Principal(
         token_id=row.id,
         name=row.name,
         role=Role(row.role),
         namespaces=frozenset(json.loads(row.namespaces)),
     )
+    return principal, expires
+
+
+class Authenticator:
+    """Checks bearer tokens for the server, remembering each accepted one for ``ttl``
+    seconds.
+
+    Reading the token's row costs a database round trip and a worker thread per request,
+    which measured more than everything else a small request does. A remembered token is
+    still refused the moment it expires, and at once when revoked through this process;
+    a revocation made elsewhere (``pedigree tokens revoke``, another worker) takes effect
+    within ``ttl`` seconds. ``ttl=0`` reads the row on every request. Only the token's
+    SHA-256 is kept as the key, never the token.
+    """
+
+    def __init__(self, ledger: Ledger, ttl: float = 1.0) -> None:
+        self.ledger = ledger
+        self.ttl = ttl
+        self._known: dict[bytes, tuple[float, Principal, datetime | None]] = {}
+        self._lock = threading.Lock()
+        _LIVE.add(self)
+
+    def remembered(self, token: str) -> Principal | None:
+        """The principal of a token accepted less than ``ttl`` seconds ago (no I/O)."""
+        if self.ttl <= 0:
+            return None
+        entry = self._known.get(_hash(token.strip()))
+        if entry is None:
+            return None
+        checked, principal, expires = entry
+        if time.monotonic() - checked >= self.ttl:
+            return None
+        if expires is not None and expires <= datetime.now(UTC):
+            return None  # let the store say it expired
+        return principal
+
+    def authenticate(self, token: str) -> Principal:
+        """Read the token from the store (``Rejected`` naming why not) and remember it."""
+        key = _hash(token.strip())
+        try:
+            principal, expires = _check(self.ledger, token)
+        except Rejected:
+            with self._lock:
+                self._known.pop(key, None)
+            raise
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._known) >= _MAX_REMEMBERED:
+                    self._known.clear()  # many tokens in play: start afresh (rare)
+                self._known[key] = (time.monotonic(), principal, expires)
+        return principal
+
+    def forget(self, token_id: str) -> None:
+        """Stop accepting a token from memory (it was revoked through this process)."""
+        with self._lock:
+            for key, (_, principal, _) in list(self._known.items()):
+                if principal.token_id == token_id:
+                    del self._known[key]
+
+
+_MAX_REMEMBERED = 10_000
+_LIVE: weakref.WeakSet[Authenticator] = weakref.WeakSet()
+"""Every authenticator in this process, so that ``revoke`` reaches them at once."""
 
 
 __all__ = [
+    "Authenticator",
     "Rejected",
     "TokenError",
     "TokenInfo",
