@@ -412,3 +412,64 @@ def test_results_serialise_for_the_http_layer(ledger: Ledger) -> None:
         "seqs": [1, 2],
         "appended": 2,
     }
+
+
+def _ingest_each(path: str, database_url: str | None, events: list[Any], barrier: Any) -> None:
+    """One writer process: its own ledger object, one ingest call per event."""
+    ledger = Ledger.open(Path(path), database_url)
+    try:
+        barrier.wait(timeout=60)
+        for event in events:
+            ingest(ledger, event)
+    finally:
+        ledger.close()
+
+
+def test_events_of_one_run_from_two_processes_at_once_all_add_up(ledger: Ledger) -> None:
+    """The merge reads the run's current record inside the write transaction, so a
+    START from one server process and a COMPLETE from another never both start from the
+    same state (which would drop one of them)."""
+    import multiprocessing
+
+    runs = [uuid.uuid4() for _ in range(25)]
+    starts = [
+        run_event(
+            "START",
+            r,
+            f"etl.step_{i}",
+            time="2026-01-01T10:00:00Z",
+            inputs=[dataset(f"raw.in_{i}")],
+            run_facets={"fromStart": {"i": i}},
+        )
+        for i, r in enumerate(runs)
+    ]
+    completes = [
+        run_event(
+            "COMPLETE",
+            r,
+            f"etl.step_{i}",
+            time="2026-01-01T10:05:00Z",
+            outputs=[dataset(f"stg.out_{i}")],
+            run_facets={"fromComplete": {"i": i}},
+        )
+        for i, r in enumerate(runs)
+    ]
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    where = (str(ledger.location.path), ledger.location.database_url)
+    workers = [
+        context.Process(target=_ingest_each, args=(*where, events, barrier))
+        for events in (starts, completes)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+        assert worker.exitcode == 0
+    for i, run_id in enumerate(runs):
+        run = current(ledger, run_id)
+        assert run.status == "completed"
+        assert run.facets["fromStart"] == {"i": i} and run.facets["fromComplete"] == {"i": i}
+        assert [d.name for d in run.inputs] == [f"raw.in_{i}"]
+        assert [d.name for d in run.outputs] == [f"stg.out_{i}"]
+    assert ledger.audit().ok

@@ -88,9 +88,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
 from pedigree.errors import RecordError
-from pedigree.interop import _lookup
 from pedigree.interop._schemas import (
     describe,
     event_validator,
@@ -113,7 +113,7 @@ from pedigree.model import (
     format_time,
 )
 from pedigree.model.registry import describe_validation_error
-from pedigree.store import Ledger
+from pedigree.store import Ledger, lookup
 
 UNVERSIONED = "ol:unversioned"
 """Version of an input dataset Pedigree holds no version of: "a version we were not told"."""
@@ -142,9 +142,10 @@ _NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$")
 _ITEM = re.compile(r"^item (\d+) of (\d+): (.*)$", re.S)
 _ERROR_LIMIT = 4_000
 _LOCK = threading.Lock()
-"""Ingest calls of one process run one at a time: a run's new record is computed from its
-current one, and two events of a run ingested at once must not both start from the same
-state. Processes do not share this lock (see ``docs/openlineage.md``, limits)."""
+"""Ingest calls of one process run one at a time. A run's new record is computed from its
+current one inside the write transaction (``Ledger.append_derived``), which is what keeps
+processes apart; this lock only spares threads of one process from queueing on the
+database's lock, which waits by polling."""
 
 Key = tuple[str, str]
 
@@ -341,7 +342,7 @@ class _State:
                 self.latest[key] = record.version
 
 
-def _load(ledger: Ledger, events: list[Event]) -> _State:
+def _load(conn: Connection, events: list[Event]) -> _State:
     runs: set[str] = set()
     datasets: set[Key] = set()
     versions: set[str] = {UNVERSIONED}
@@ -363,8 +364,8 @@ def _load(ledger: Ledger, events: list[Event]) -> _State:
             declared = _declared(dataset.get("facets") or {})
             if declared is not None:
                 versions.add(declared)
-    found = _lookup.load(
-        ledger, runs=runs, datasets=datasets, versions=versions, jobs=jobs, placeholder=UNVERSIONED
+    found = lookup.load(
+        conn, runs=runs, datasets=datasets, versions=versions, jobs=jobs, placeholder=UNVERSIONED
     )
     return _State(found.runs, found.kinds, found.latest, found.versions, found.jobs)
 
@@ -797,22 +798,30 @@ def ingest(
     parsed = _parse_all(batch)
     if not parsed:
         return []
-    with _LOCK:
-        state = _load(ledger, parsed)
-        mapper = _Mapper(state)
+    owner: list[int] = []
+    warnings: list[list[str]] = []
+
+    def derive(conn: Connection) -> list[RecordBody]:
+        """The events' records, from the runs and versions recorded (read under the lock)."""
+        mapper = _Mapper(_load(conn, parsed))
         records: list[RecordBody] = []
-        owner: list[int] = []
-        warnings: list[list[str]] = []
+        owner.clear()
+        warnings.clear()
         for index, event in enumerate(parsed):
             try:
                 produced, notes = mapper.map(event)
             except EventError as exc:
                 raise _at(exc, index, len(parsed)) from None
             records += produced
-            owner += [index] * len(produced)
+            owner.extend([index] * len(produced))
             warnings.append([*event.warnings, *notes])
+        return records
+
+    with _LOCK:
         try:
-            appended = ledger.append_many(records, actor=actor)
+            appended = ledger.append_derived(derive, actor=actor)
+        except EventError:
+            raise
         except RecordError as exc:
             raise _attributed(exc, owner, len(parsed)) from None
     seqs: list[list[int]] = [[] for _ in parsed]

@@ -289,63 +289,94 @@ class Ledger:
         keys = _idempotency(idempotency_keys, prepared)
         disclosures = list(disclosures)
         sealing = disclosure_store.SecretsKeys.load(self.location.path) if disclosures else None
+        with db_errors(self._where), write_transaction(self.engine) as conn:
+            state = self._state(conn, lock=True)
+            results = self._append_locked(conn, state, prepared, actor, keys)
+            if sealing is not None:
+                disclosure_store.put(conn, disclosures, sealing)
+        return results
+
+    def append_derived(
+        self,
+        derive: Callable[[Connection], Sequence[RecordBody]],
+        *,
+        actor: str | None = None,
+    ) -> list[Appended]:
+        """Append the records ``derive`` computes from what the ledger holds, reading and
+        appending in one write transaction.
+
+        ``derive`` gets the transaction's connection, with the write lock already held, so
+        no other writer (thread or process) changes what it reads before its records are
+        appended: OpenLineage events of one run, merged into the run's current record, stay
+        merged when several servers take events at once. An error it raises appends nothing.
+        """
+        with db_errors(self._where), write_transaction(self.engine) as conn:
+            state = self._state(conn, lock=True)
+            prepared = _prepare(list(derive(conn)))
+            if not prepared:
+                return []
+            return self._append_locked(conn, state, prepared, actor, None)
+
+    def _append_locked(
+        self,
+        conn: Connection,
+        state: _State,
+        prepared: list[tuple[str, bytes, RecordBody]],
+        actor: str | None,
+        keys: list[tuple[str, bytes] | None] | None,
+    ) -> list[Appended]:
+        """Number, hash, project and sign ``prepared`` records (the write lock is held)."""
         actor = actor or self.actor
         key = self._signing_key()
         results: list[Appended] = []
-        with db_errors(self._where), write_transaction(self.engine) as conn:
-            state = self._state(conn, lock=True)
-            replayed = _replayed(conn, keys)
-            now_dt = datetime.now(UTC)
-            now = format_time(now_dt)
-            if now < state.last_time:  # the clock stepped back: keep log time monotonic
-                now, now_dt = state.last_time, parse_time(state.last_time)
-            projector = Projector(conn)
-            projector.prefetch(body for _, _, body in prepared)
-            size, frontier = state.size, state.frontier
-            rows: list[dict[str, Any]] = []
-            nodes: list[dict[str, Any]] = []
-            envelope = Envelope(actor, now)
-            fresh_keys: list[dict[str, Any]] = []
-            for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
-                idem = keys[position - 1] if keys else None
-                if idem is not None and idem[0] in replayed:
-                    results.append(Appended(replayed[idem[0]], existing=True))
-                    continue
-                try:
-                    existing = projector.apply(size + 1, now, body)
-                except RecordError as exc:
-                    raise _itemised(exc, position, len(prepared)) from None
-                if idem is not None:
-                    fresh_keys.append(
-                        {"key": idem[0], "seq": existing or size + 1, "digest": idem[1]}
-                    )
-                if existing is not None:
-                    results.append(Appended(existing, existing=True))
-                    continue
-                size += 1
-                data = envelope(body=body_bytes, schema=schema, seq=size)
-                leaf = merkle.leaf_hash(data)
-                for level, idx, digest in merkle.append_leaf(frontier, size - 1, leaf, TILE_LEVEL):
-                    nodes.append({"level": level, "idx": idx, "hash": digest})
-                rows.append(
-                    {
-                        "seq": size,
-                        "time": now,
-                        "actor": actor,
-                        "schema": schema,
-                        "canonical": data,
-                        "leaf_hash": leaf,
-                    }
-                )
-                results.append(Appended(size))
-            if rows:
-                bulk_insert(conn, t.records, rows)
-                projector.flush()
-                bulk_insert(conn, t.merkle_nodes, nodes)
-                self._write_head(conn, key, size, frontier, now_dt)
-            bulk_insert(conn, t.idempotency_keys, fresh_keys)
-            if sealing is not None:
-                disclosure_store.put(conn, disclosures, sealing)
+        replayed = _replayed(conn, keys)
+        now_dt = datetime.now(UTC)
+        now = format_time(now_dt)
+        if now < state.last_time:  # the clock stepped back: keep log time monotonic
+            now, now_dt = state.last_time, parse_time(state.last_time)
+        projector = Projector(conn)
+        projector.prefetch(body for _, _, body in prepared)
+        size, frontier = state.size, state.frontier
+        rows: list[dict[str, Any]] = []
+        nodes: list[dict[str, Any]] = []
+        envelope = Envelope(actor, now)
+        fresh_keys: list[dict[str, Any]] = []
+        for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
+            idem = keys[position - 1] if keys else None
+            if idem is not None and idem[0] in replayed:
+                results.append(Appended(replayed[idem[0]], existing=True))
+                continue
+            try:
+                existing = projector.apply(size + 1, now, body)
+            except RecordError as exc:
+                raise _itemised(exc, position, len(prepared)) from None
+            if idem is not None:
+                fresh_keys.append({"key": idem[0], "seq": existing or size + 1, "digest": idem[1]})
+            if existing is not None:
+                results.append(Appended(existing, existing=True))
+                continue
+            size += 1
+            data = envelope(body=body_bytes, schema=schema, seq=size)
+            leaf = merkle.leaf_hash(data)
+            for level, idx, digest in merkle.append_leaf(frontier, size - 1, leaf, TILE_LEVEL):
+                nodes.append({"level": level, "idx": idx, "hash": digest})
+            rows.append(
+                {
+                    "seq": size,
+                    "time": now,
+                    "actor": actor,
+                    "schema": schema,
+                    "canonical": data,
+                    "leaf_hash": leaf,
+                }
+            )
+            results.append(Appended(size))
+        if rows:
+            bulk_insert(conn, t.records, rows)
+            projector.flush()
+            bulk_insert(conn, t.merkle_nodes, nodes)
+            self._write_head(conn, key, size, frontier, now_dt)
+        bulk_insert(conn, t.idempotency_keys, fresh_keys)
         return results
 
     # --- confidential values ------------------------------------------------------------
