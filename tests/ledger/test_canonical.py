@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pedigree.errors import RecordError
-from pedigree.ledger.canonical import canonical_json, envelope_json, parse_json
+from pedigree.ledger.canonical import Envelope, canonical_json, envelope_json, parse_json
 
 json_values = st.recursive(
     st.none()
@@ -80,6 +80,26 @@ def test_envelope_splice_equals_rfc8785(body: dict, actor: str, schema: str, seq
     assert spliced == rfc8785.dumps(
         {"actor": actor, "body": body, "schema": schema, "seq": seq, "time": time}
     )
+
+
+@given(
+    st.dictionaries(st.text(), json_values, max_size=5),
+    st.text(),
+    st.text(),
+    st.integers(1, 2**53 - 1),
+)
+def test_the_body_is_read_back_from_an_envelope_without_parsing(
+    body: dict, actor: str, schema: str, seq: int
+) -> None:
+    envelope = Envelope(actor, "2026-11-23T12:00:00.000000Z")
+    data = envelope(body=canonical_json(body), schema=schema, seq=seq)
+    assert envelope.body_of(data, schema=schema, seq=seq) == canonical_json(body)
+    assert envelope.body_of(data, schema=schema, seq=seq + 1) is None  # another record
+    assert envelope.body_of(data, schema=schema + "x", seq=seq) is None
+    assert (
+        Envelope(actor + "x", "2026-11-23T12:00:00.000000Z").body_of(data, schema=schema, seq=seq)
+        is None
+    )  # another writer
 
 
 def test_key_order_is_utf16_as_rfc8785_requires() -> None:

@@ -103,9 +103,21 @@ class Envelope:
         self._schemas: dict[str, bytes] = {}
 
     def __call__(self, *, body: bytes, schema: str, seq: int) -> bytes:
+        return b"".join((self._actor, body, self._tail(schema, seq)))
+
+    def body_of(self, data: bytes, *, schema: str, seq: int) -> bytes | None:
+        """The body bytes of ``data`` if it is this writer's envelope of record ``seq``
+        (``None`` otherwise): reading a body back without parsing it."""
+        tail = self._tail(schema, seq)
+        fits = len(data) > len(self._actor) + len(tail)
+        if fits and data.startswith(self._actor) and data.endswith(tail):
+            return data[len(self._actor) : -len(tail)]
+        return None
+
+    def _tail(self, schema: str, seq: int) -> bytes:
         schema_part = self._schemas.get(schema)
         if schema_part is None:
             schema_part = self._schemas[schema] = (
                 b',"schema":' + canonical_json(schema) + b',"seq":'
             )
-        return b"".join((self._actor, body, schema_part, str(int(seq)).encode(), self._time))
+        return b"".join((schema_part, str(int(seq)).encode(), self._time))

@@ -347,7 +347,7 @@ class Ledger:
                 results.append(Appended(replayed[idem[0]], existing=True))
                 continue
             try:
-                existing = projector.apply(size + 1, now, body)
+                existing = projector.apply(size + 1, now, body, body_bytes)
             except RecordError as exc:
                 raise _itemised(exc, position, len(prepared)) from None
             if idem is not None:

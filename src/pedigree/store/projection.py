@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
 from pedigree.errors import ConflictError, DanglingReferenceError, LineageCycleError
+from pedigree.ledger.canonical import Envelope
 from pedigree.model import (
     Agent,
     Annotation,
@@ -37,6 +38,7 @@ from pedigree.model.types import format_time
 from pedigree.store import schema as t
 from pedigree.store.engine import bulk_insert
 from pedigree.store.graph import walk
+from pedigree.store.schema import as_bytes
 
 
 @dataclass(slots=True)
@@ -64,7 +66,7 @@ class Projector:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
-        self.updates: list[tuple[Table, Any, int]] = []  # (table, where-clause, superseded_seq)
+        self.updates: list[tuple[Any, dict[str, int]]] = []  # (statement, its parameters)
         self._datasets: dict[tuple[str, str], tuple[int, str] | None] = {}
         self._versions: dict[tuple[int, str], _Identity | None] = {}
         self._jobs: dict[tuple[str, str], int | None] = {}
@@ -78,20 +80,22 @@ class Projector:
 
     # --- public --------------------------------------------------------------------------
 
-    def apply(self, seq: int, time: str, body: RecordBody) -> int | None:
+    def apply(
+        self, seq: int, time: str, body: RecordBody, canonical: bytes | None = None
+    ) -> int | None:
         """Check and project ``body`` as record ``seq``, written at ``time``.
 
         Returns the seq of an identical record already in the log when this one would add
         nothing (appending the same version twice is a no-op), else ``None``.
         """
         if isinstance(body, EntityVersion):
-            existing = self._version(seq, time, body)
+            existing = self._version(seq, time, body, canonical)
         elif isinstance(body, Run):
-            existing = self._run(seq, time, body)
+            existing = self._run(seq, time, body, canonical)
         elif isinstance(body, Annotation):
-            existing = self._annotation(seq, body)
+            existing = self._annotation(seq, body, canonical)
         elif isinstance(body, Agent):
-            existing = self._agent(seq, body)
+            existing = self._agent(seq, body, canonical)
         else:  # pragma: no cover - every record type is handled above
             raise TypeError(f"no projection for {type(body).__name__}")
         if existing is None:
@@ -105,9 +109,11 @@ class Projector:
     def flush(self) -> None:
         for table in t.PROJECTIONS:
             bulk_insert(self.conn, table, self.inserts.pop(table, []))
-        for table, where, superseded in self.updates:
-            column = "seq_to" if table is t.edges else "superseded_seq"
-            self.conn.execute(update(table).where(where).values({column: superseded}))
+        grouped: dict[Any, list[dict[str, int]]] = {}  # (rows of one statement keep their order)
+        for statement, params in self.updates:
+            grouped.setdefault(statement, []).append(params)
+        for statement, rows in grouped.items():
+            self.conn.execute(statement, rows)
         self.updates.clear()
         self._pending_sources.clear()
 
@@ -268,11 +274,28 @@ class Projector:
 
     def _body_at(self, seq: int) -> RecordBody:
         if seq not in self._bodies:
-            row = self.conn.execute(
-                select(t.records.c.canonical, t.records.c.leaf_hash).where(t.records.c.seq == seq)
-            ).one()
+            row = self.conn.execute(_Q_RECORD, {"seq": seq}).one()
             self._bodies[seq] = LogEntry.from_canonical(row.canonical, row.leaf_hash).body
         return self._bodies[seq]
+
+    def _holds(self, seq: int, body: RecordBody, canonical: bytes | None) -> bool:
+        """Whether record ``seq`` holds ``body`` (whose canonical bytes are ``canonical``).
+
+        Records of one schema version are equal exactly when their canonical bytes are, so
+        the stored body is compared as bytes; it is parsed only when it was written under
+        another schema version (or the bytes are not at hand).
+        """
+        if canonical is None or seq in self._bodies:
+            return self._body_at(seq) == body
+        row = self.conn.execute(_Q_RECORD, {"seq": seq}).one()
+        if row.schema == body.schema_id():
+            stored = Envelope(row.actor, row.time).body_of(
+                as_bytes(row.canonical), schema=row.schema, seq=seq
+            )
+            if stored is not None:
+                return stored == canonical
+        self._bodies[seq] = LogEntry.from_canonical(row.canonical, row.leaf_hash).body
+        return self._bodies[seq] == body
 
     def target_id(self, target: Target) -> int:
         """The projection id an annotation target points at (dangling targets are refused)."""
@@ -301,7 +324,9 @@ class Projector:
 
     # --- one method per record type --------------------------------------------------------
 
-    def _version(self, seq: int, time: str, body: EntityVersion) -> int | None:
+    def _version(
+        self, seq: int, time: str, body: EntityVersion, canonical: bytes | None
+    ) -> int | None:
         kind = "model" if isinstance(body, ModelVersion) else "dataset"
         label = f"{body.namespace}:{body.name}"
         dataset = self._dataset(body.namespace, body.name)
@@ -317,7 +342,7 @@ class Projector:
         else:
             existing = self._version_identity(body.ref())
             if existing is not None:
-                if self._body_at(existing.seq) == body:
+                if self._holds(existing.seq, body, canonical):
                     return existing.seq
                 raise ConflictError(
                     f"version {body.version} of {label} is already recorded (record {existing.seq}) "
@@ -339,7 +364,7 @@ class Projector:
             self._edge(src, seq, "derived_from", None, None, seq)
         return None
 
-    def _run(self, seq: int, time: str, body: Run) -> int | None:
+    def _run(self, seq: int, time: str, body: Run, canonical: bytes | None) -> int | None:
         run_id = str(body.run_id)
         job_id = self._job(body.job.namespace, body.job.name)
         if job_id is None:
@@ -357,7 +382,7 @@ class Projector:
                     f"run {run_id} is a {old.kind} run of job {old.job.namespace}:{old.job.name}; "
                     "a later record of it cannot change its job or kind"
                 )
-            if self._body_at(previous.seq) == body:
+            if self._holds(previous.seq, body, canonical):
                 return previous.seq
             node_id, recorded_at = previous.node_id, previous.recorded_at
         else:
@@ -382,18 +407,8 @@ class Projector:
         self._check_cycle(run_id, node_id, inputs, outputs)
 
         if previous is not None:
-            self.updates.append((t.runs, t.runs.c.seq == previous.seq, seq))
-            self.updates.append(
-                (
-                    t.edges,
-                    and_(
-                        t.edges.c.run_node_id == node_id,
-                        t.edges.c.seq_to.is_(None),
-                        t.edges.c.seq_from < seq,
-                    ),
-                    seq,
-                )
-            )
+            self.updates.append((_U_SUPERSEDE[t.runs], {"old": previous.seq, "new": seq}))
+            self.updates.append((_U_CLOSE_EDGES, {"node": node_id, "new": seq}))
         self._runs[run_id] = _RunState(node_id, seq, job_id, body.kind, recorded_at)
         self.inserts[t.runs].append(
             {
@@ -462,11 +477,11 @@ class Projector:
             }
         )
 
-    def _annotation(self, seq: int, body: Annotation) -> int | None:
+    def _annotation(self, seq: int, body: Annotation, canonical: bytes | None) -> int | None:
         annotation_id = str(body.annotation_id)
         existing = self._annotation_identity(annotation_id)
         if existing is not None:
-            if self._body_at(existing.seq) == body:
+            if self._holds(existing.seq, body, canonical):
                 return existing.seq
             raise ConflictError(
                 f"annotation {annotation_id} is already recorded (record {existing.seq}) with "
@@ -479,7 +494,7 @@ class Projector:
                 raise DanglingReferenceError(
                     f"annotation {annotation_id} supersedes {body.supersedes}, which is not recorded"
                 )
-            self.updates.append((t.annotations, t.annotations.c.seq == old.seq, seq))
+            self.updates.append((_U_SUPERSEDE[t.annotations], {"old": old.seq, "new": seq}))
         self._annotations[annotation_id] = _Identity(seq, seq)
         self.inserts[t.annotations].append(
             {
@@ -493,12 +508,12 @@ class Projector:
         )
         return None
 
-    def _agent(self, seq: int, body: Agent) -> int | None:
+    def _agent(self, seq: int, body: Agent, canonical: bytes | None) -> int | None:
         existing = self._agent_identity(body.agent_id)
         if existing is not None:
-            if self._body_at(existing.seq) == body:
+            if self._holds(existing.seq, body, canonical):
                 return existing.seq
-            self.updates.append((t.agents, t.agents.c.seq == existing.seq, seq))
+            self.updates.append((_U_SUPERSEDE[t.agents], {"old": existing.seq, "new": seq}))
             self._agents[body.agent_id] = _Identity(existing.id, seq)
         else:
             self._agents[body.agent_id] = _Identity(seq, seq)
@@ -558,6 +573,32 @@ _Q_AGENTS = select(t.agents.c.agent_id, t.agents.c.seq, t.agents.c.superseded_se
 _Q_NOTES = select(t.annotations.c.annotation_id, t.annotations.c.seq).where(
     t.annotations.c.annotation_id.in_(_KEYS)
 )
+
+
+_U_SUPERSEDE = {
+    table: update(table)
+    .where(table.c.seq == bindparam("old"))
+    .values(superseded_seq=bindparam("new"))
+    for table in (t.runs, t.annotations, t.agents)
+}
+"""Mark a revision superseded by record ``new``."""
+_U_CLOSE_EDGES = (
+    update(t.edges)
+    .where(
+        t.edges.c.run_node_id == bindparam("node"),
+        t.edges.c.seq_to.is_(None),
+        t.edges.c.seq_from < bindparam("new"),
+    )
+    .values(seq_to=bindparam("new"))
+)
+"""End a run's current edges at its revision ``new`` (which brings its own)."""
+_Q_RECORD = select(
+    t.records.c.canonical,
+    t.records.c.leaf_hash,
+    t.records.c.actor,
+    t.records.c.schema,
+    t.records.c.time,
+).where(t.records.c.seq == bindparam("seq"))
 
 
 def _identity_of_revisions(revisions: Sequence[Any]) -> _Identity | None:
