@@ -9,9 +9,11 @@ covers every acknowledged record, and a crash leaves either all of a batch or no
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -282,6 +284,16 @@ class Ledger:
         (one per record, or ``None``) make a retried delivery return the records already
         appended rather than append them again; a key re-used for other content is refused.
         """
+        with _gc_paused():
+            return self._append_many(records, actor, disclosures, idempotency_keys)
+
+    def _append_many(
+        self,
+        records: Iterable[RecordBody | dict[str, Any]],
+        actor: str | None,
+        disclosures: Iterable[Disclosure],
+        idempotency_keys: Sequence[str | None] | None,
+    ) -> list[Appended]:
         # Validate and canonicalise before taking the lock: the envelope splices these in.
         prepared = _prepare(list(records))
         if not prepared:
@@ -310,7 +322,7 @@ class Ledger:
         appended: OpenLineage events of one run, merged into the run's current record, stay
         merged when several servers take events at once. An error it raises appends nothing.
         """
-        with db_errors(self._where), write_transaction(self.engine) as conn:
+        with _gc_paused(), db_errors(self._where), write_transaction(self.engine) as conn:
             state = self._state(conn, lock=True)
             prepared = _prepare(list(derive(conn)))
             if not prepared:
@@ -727,6 +739,41 @@ class Ledger:
         """A read transaction (one consistent snapshot), with store errors made readable."""
         with db_errors(self._where), self.engine.connect() as conn, conn.begin():
             yield conn
+
+
+class _CollectionPause:
+    """No cyclic garbage collection while a batch is appended.
+
+    A batch allocates many short-lived objects and frees them at once; with a large heap
+    (a bulk import holding its records in memory) every collection the allocations
+    trigger walks the whole heap, which measured 20-35 % of a 10,000-record append.
+    Reference counting still frees everything at once; only cycles wait for the end of
+    the batch. Concurrent appends share the pause; the last one to finish ends it, and
+    collection resumes only if it was on before.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batches = 0
+        self._was_enabled = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._batches == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._batches += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._batches -= 1
+                if self._batches == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_gc_paused = _CollectionPause()
 
 
 def _prepare(
