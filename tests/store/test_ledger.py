@@ -498,3 +498,35 @@ def test_a_wrong_or_exposed_signing_key_is_refused(
         with pytest.raises(SigningKeyError, match="is not this ledger's key"):
             reopened.append(DatasetVersion(name="d", version="1"))
         assert reopened.size == 0
+
+
+def test_append_derived_reads_under_the_lock_and_appends_all_or_nothing(ledger: Ledger) -> None:
+    """``derive`` sees the head it extends (the write lock is held); what it returns is
+    appended in the same transaction; an error it raises appends nothing."""
+
+    def derive(conn):  # type: ignore[no-untyped-def]
+        size = conn.execute(select(t.ledger_state.c.size)).scalar_one()
+        return [Agent(agent_id=f"after-{size}", kind="service")]
+
+    before = ledger.size
+    (appended,) = ledger.append_derived(derive, actor="deriver")
+    assert appended.seq == before + 1 and not appended.existing
+    entry = ledger.entry(appended.seq)
+    assert entry.actor == "deriver" and entry.body == Agent(
+        agent_id=f"after-{before}", kind="service"
+    )
+
+    def refuse(conn):  # type: ignore[no-untyped-def]
+        raise RecordError("the state says no")
+
+    with pytest.raises(RecordError, match="the state says no"):
+        ledger.append_derived(refuse)
+    with pytest.raises(DanglingReferenceError):  # the second record refers to a missing run
+        ledger.append_derived(
+            lambda conn: [
+                Agent(agent_id="never", kind="service"),
+                Annotation(target=Target(type="run", id=str(uuid.uuid4())), kind="note"),
+            ]
+        )
+    assert ledger.append_derived(lambda conn: []) == []
+    assert ledger.size == before + 1 and ledger.audit().ok
