@@ -301,9 +301,10 @@ class Ledger:
         keys = _idempotency(idempotency_keys, prepared)
         disclosures = list(disclosures)
         sealing = disclosure_store.SecretsKeys.load(self.location.path) if disclosures else None
+        key = self._signing_key()  # (read before taking the lock)
         with db_errors(self._where), write_transaction(self.engine) as conn:
             state = self._state(conn, lock=True)
-            results = self._append_locked(conn, state, prepared, actor, keys)
+            results = self._append_locked(conn, key, state, prepared, actor, keys)
             if sealing is not None:
                 disclosure_store.put(conn, disclosures, sealing)
         return results
@@ -322,16 +323,18 @@ class Ledger:
         appended: OpenLineage events of one run, merged into the run's current record, stay
         merged when several servers take events at once. An error it raises appends nothing.
         """
+        key = self._signing_key()  # (read before taking the lock)
         with _gc_paused(), db_errors(self._where), write_transaction(self.engine) as conn:
             state = self._state(conn, lock=True)
             prepared = _prepare(list(derive(conn)))
             if not prepared:
                 return []
-            return self._append_locked(conn, state, prepared, actor, None)
+            return self._append_locked(conn, key, state, prepared, actor, None)
 
     def _append_locked(
         self,
         conn: Connection,
+        key: Ed25519PrivateKey,
         state: _State,
         prepared: list[tuple[str, bytes, RecordBody]],
         actor: str | None,
@@ -339,7 +342,6 @@ class Ledger:
     ) -> list[Appended]:
         """Number, hash, project and sign ``prepared`` records (the write lock is held)."""
         actor = actor or self.actor
-        key = self._signing_key()
         results: list[Appended] = []
         replayed = _replayed(conn, keys)
         now_dt = datetime.now(UTC)

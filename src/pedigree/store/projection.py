@@ -281,9 +281,11 @@ class Projector:
     def _holds(self, seq: int, body: RecordBody, canonical: bytes | None) -> bool:
         """Whether record ``seq`` holds ``body`` (whose canonical bytes are ``canonical``).
 
-        Records of one schema version are equal exactly when their canonical bytes are, so
-        the stored body is compared as bytes; it is parsed only when it was written under
-        another schema version (or the bytes are not at hand).
+        A record's canonical bytes follow from its model, so two records of one schema
+        version whose bytes differ are different records (down to JSON types: ``1`` and
+        ``true`` differ, though Python holds ``1 == True``). The stored body is therefore
+        compared as bytes, and parsed only when it was written under another schema
+        version (or the bytes are not at hand).
         """
         if canonical is None or seq in self._bodies:
             return self._body_at(seq) == body
