@@ -7,7 +7,7 @@ import rfc8785
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pedigree.errors import RecordError
+from pedigree.errors import ProofError, RecordError
 from pedigree.ledger.canonical import Envelope, canonical_json, envelope_json, parse_json
 
 json_values = st.recursive(
@@ -112,3 +112,27 @@ def test_key_order_is_utf16_as_rfc8785_requires() -> None:
 def test_values_json_cannot_hold_are_refused(value: object) -> None:
     with pytest.raises(RecordError):
         canonical_json({"v": value})
+
+
+@settings(max_examples=500)
+@given(st.dictionaries(any_text, wide_values, max_size=5))
+@example({"big": 2**53 + 1, "float": 1e16, "neg": -0.0, "exp": 1e-7})
+@example({"\U0001f600": [100.0, 0.25], "n": None})
+def test_a_parsed_record_gives_the_bytes_its_json_text_gives(record: dict) -> None:
+    """A verifier hands ``record_bytes`` the parsed record (fast path) or its JSON text
+    (numbers re-read): both must give the same canonical bytes, or both fail."""
+    import json
+
+    from pedigree.ledger.proofs import record_bytes
+
+    try:
+        text = json.dumps(record)
+    except ValueError:  # a lone surrogate json cannot write
+        return
+    try:
+        expected = record_bytes(text)
+    except (RecordError, ProofError) as exc:
+        with pytest.raises(type(exc)):
+            record_bytes(record)
+        return
+    assert record_bytes(record) == expected

@@ -7,6 +7,7 @@ organisation check a record offline.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -14,7 +15,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
-from pedigree.errors import ProofError
+from pedigree.errors import ProofError, RecordError
 from pedigree.ledger import merkle
 from pedigree.ledger.canonical import canonical_json, parse_json
 from pedigree.ledger.checkpoint import SignedCheckpoint, verify_checkpoint
@@ -77,6 +78,9 @@ def _hashes(values: list[str]) -> list[bytes]:
 
 def record_bytes(record: bytes | str | Mapping[str, Any]) -> bytes:
     """The canonical bytes of a record given as bytes, JSON text or a parsed object."""
+    if type(record) is dict:
+        with contextlib.suppress(RecordError):
+            return canonical_json(record)  # already of JSON types (as a verifier reads them)
     if not isinstance(record, bytes | str):
         record = json.dumps(record)  # re-read below, so numbers get canonical types
     try:
