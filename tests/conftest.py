@@ -21,6 +21,15 @@ PG_BASE = os.environ.get("PEDIGREE_TEST_DATABASE_URL", "postgresql://postgres@12
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+def require(condition: bool, message: str, what: str = "these tests") -> None:
+    """Skip (developer machine) or fail (``CI=true``) when a prerequisite is missing."""
+    if condition:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: {what} must run)")
+    pytest.skip(message)
+
+
 def _pg_reachable() -> str | None:
     try:
         with psycopg.connect(PG_BASE, connect_timeout=3):
@@ -33,11 +42,9 @@ def _pg_reachable() -> str | None:
 def postgres() -> str:
     """The base URL of the PostgreSQL server, or skip/fail when it is unreachable."""
     problem = _pg_reachable()
-    if problem is not None:
-        message = f"PostgreSQL at {PG_BASE} is unreachable: {problem}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
-        pytest.skip(message)
+    require(
+        problem is None, f"PostgreSQL at {PG_BASE} is unreachable: {problem}", "PostgreSQL tests"
+    )
     return PG_BASE
 
 

@@ -13,7 +13,6 @@ screenshots go to ``test-artifacts/ui/``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,8 @@ from pedigree.model import Annotation, DatasetVersion, Run
 from pedigree.server import create_app, tokens
 from pedigree.server.ui import STATIC_DIR
 from pedigree.store import Ledger
+from tests.conftest import require as shared_require
+from tests.pipeline import digest
 from tests.server.conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,21 +42,9 @@ SYNTHETIC = "dataset:demo:synthetic/turnout"
 TIMEOUT_MS = 15_000
 
 
-def _ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
 def require(condition: bool, message: str) -> None:
     """Skip (developer machine) or fail (CI=true) when a prerequisite is missing."""
-    if condition:
-        return
-    if _ci():
-        pytest.fail(f"{message} (CI=true: the UI tests must run)")
-    pytest.skip(message)
-
-
-def _sha(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    shared_require(condition, message, "the UI tests")
 
 
 @dataclass
@@ -101,7 +90,7 @@ def _extend(ledger: Ledger, demo: Demo) -> None:
     second = DatasetVersion(
         namespace="demo",
         name="synthetic/turnout",
-        fingerprint=_sha("synthetic/turnout v2"),
+        fingerprint=digest("synthetic/turnout v2"),
         row_count=1000,
         columns=first.columns,
     )

@@ -23,6 +23,21 @@ def _like(column: Any, text: str) -> Any:
     return func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
+def _named(
+    table: Any, query: str | None, namespace: str | None, allowed: Iterable[str] | None
+) -> list[Any]:
+    """Filters on a table of named things (datasets, jobs): text in the name or namespace,
+    one namespace, and the namespaces a token may see."""
+    where = []
+    if query:
+        where.append(or_(_like(table.c.name, query), _like(table.c.namespace, query)))
+    if namespace is not None:
+        where.append(table.c.namespace == namespace)
+    if allowed is not None:
+        where.append(table.c.namespace.in_(sorted(allowed)))
+    return where
+
+
 def datasets(
     conn: Connection,
     *,
@@ -36,15 +51,9 @@ def datasets(
     """Datasets and models (``kind``) with their version count and latest version;
     (total matching, one page)."""
     d, v = t.datasets, t.versions
-    where = []
-    if query:
-        where.append(or_(_like(d.c.name, query), _like(d.c.namespace, query)))
-    if namespace is not None:
-        where.append(d.c.namespace == namespace)
+    where = _named(d, query, namespace, allowed)
     if kind is not None:
         where.append(d.c.kind == kind)
-    if allowed is not None:
-        where.append(d.c.namespace.in_(sorted(allowed)))
     total = conn.execute(select(func.count()).select_from(d).where(*where)).scalar() or 0
     stats = (
         select(
@@ -91,13 +100,7 @@ def jobs(
 ) -> tuple[int, list[dict[str, Any]]]:
     """Jobs with their run count and latest run; (total matching, one page)."""
     j, r = t.jobs, t.runs
-    where = []
-    if query:
-        where.append(or_(_like(j.c.name, query), _like(j.c.namespace, query)))
-    if namespace is not None:
-        where.append(j.c.namespace == namespace)
-    if allowed is not None:
-        where.append(j.c.namespace.in_(sorted(allowed)))
+    where = _named(j, query, namespace, allowed)
     total = conn.execute(select(func.count()).select_from(j).where(*where)).scalar() or 0
     stats = (
         select(

@@ -201,13 +201,9 @@ class Rejected(Exception):
     """Why a presented token is not accepted (401)."""
 
 
-def authenticate(ledger: Ledger, token: str) -> Principal:
-    """The principal a token stands for; ``Rejected`` naming why not."""
-    return _check(ledger, token)[0]
-
-
 def _check(ledger: Ledger, token: str) -> tuple[Principal, datetime | None]:
-    """The principal and the token's expiry, read from the store now."""
+    """The principal a token stands for and its expiry, read from the store now;
+    ``Rejected`` naming why not."""
     match = _TOKEN.match(token.strip())
     if match is None:
         raise Rejected("malformed token (expected pdg_<id>_<secret>)")
@@ -300,7 +296,6 @@ __all__ = [
     "Rejected",
     "TokenError",
     "TokenInfo",
-    "authenticate",
     "create",
     "list_tokens",
     "parse_expiry",

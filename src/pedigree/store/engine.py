@@ -9,7 +9,7 @@ transaction-scoped lock that serialises the sequencer and nothing else.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             yield conn
+
+
+def key_chunks(keys: Iterable[Any], size: int = 2000) -> Iterator[list[Any]]:
+    """``keys`` sorted, in lists short enough for one ``IN (…)`` of a batched look-up."""
+    items = sorted(keys)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -108,6 +108,41 @@ _STATE_FOR_UPDATE = _STATE.with_for_update()
 _UPDATE_STATE = update(t.ledger_state).where(t.ledger_state.c.id == 1)
 
 
+class _CollectionPause:
+    """No cyclic garbage collection while a batch is appended.
+
+    A batch allocates many short-lived objects and frees them at once; with a large heap
+    (a bulk import holding its records in memory) every collection the allocations
+    trigger walks the whole heap, which measured 20-35 % of a 10,000-record append.
+    Reference counting still frees everything at once; only cycles wait for the end of
+    the batch. Concurrent appends share the pause; the last one to finish ends it, and
+    collection resumes only if it was on before.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batches = 0
+        self._was_enabled = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._batches == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._batches += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._batches -= 1
+                if self._batches == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_gc_paused = _CollectionPause()
+
+
 class Ledger:
     """Open with ``Ledger.open()`` (or create with ``Ledger.init()``); close when done."""
 
@@ -269,6 +304,7 @@ class Ledger:
         """Append one record (a model, or ``{"schema": …, "body": …}``)."""
         return self.append_many([record], actor=actor)[0]
 
+    @_gc_paused()
     def append_many(
         self,
         records: Iterable[RecordBody | dict[str, Any]],
@@ -284,16 +320,6 @@ class Ledger:
         (one per record, or ``None``) make a retried delivery return the records already
         appended rather than append them again; a key re-used for other content is refused.
         """
-        with _gc_paused():
-            return self._append_many(records, actor, disclosures, idempotency_keys)
-
-    def _append_many(
-        self,
-        records: Iterable[RecordBody | dict[str, Any]],
-        actor: str | None,
-        disclosures: Iterable[Disclosure],
-        idempotency_keys: Sequence[str | None] | None,
-    ) -> list[Appended]:
         # Validate and canonicalise before taking the lock: the envelope splices these in.
         prepared = _prepare(list(records))
         if not prepared:
@@ -741,41 +767,6 @@ class Ledger:
         """A read transaction (one consistent snapshot), with store errors made readable."""
         with db_errors(self._where), self.engine.connect() as conn, conn.begin():
             yield conn
-
-
-class _CollectionPause:
-    """No cyclic garbage collection while a batch is appended.
-
-    A batch allocates many short-lived objects and frees them at once; with a large heap
-    (a bulk import holding its records in memory) every collection the allocations
-    trigger walks the whole heap, which measured 20-35 % of a 10,000-record append.
-    Reference counting still frees everything at once; only cycles wait for the end of
-    the batch. Concurrent appends share the pause; the last one to finish ends it, and
-    collection resumes only if it was on before.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._batches = 0
-        self._was_enabled = False
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._batches == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._batches += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._batches -= 1
-                if self._batches == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_gc_paused = _CollectionPause()
 
 
 def _prepare(

@@ -10,7 +10,6 @@ merged records are appended.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from pedigree.model import EntityVersion, LogEntry, Run
 from pedigree.store import schema as t
-
-_CHUNK = 500
+from pedigree.store.engine import key_chunks
 
 
 @dataclass(slots=True)
@@ -32,12 +30,6 @@ class Found:
     latest: dict[tuple[str, str], str] = field(default_factory=dict)
     versions: dict[tuple[str, str, str], EntityVersion] = field(default_factory=dict)
     jobs: set[tuple[str, str]] = field(default_factory=set)
-
-
-def _chunks(values: Iterable[Any]) -> Iterator[Sequence[Any]]:
-    items = sorted(values)
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
 
 
 def _body(row: Any) -> Any:
@@ -80,27 +72,27 @@ def load(
     """Look everything up on ``conn``. ``latest`` skips ``placeholder`` versions: an input
     without a version prefers a real one."""
     found = Found()
-    for chunk in _chunks(runs):
+    for chunk in key_chunks(runs):
         for row in conn.execute(_Q_RUNS, {"keys": chunk}).all():
             body = _body(row)
             if isinstance(body, Run):
                 found.runs[str(body.run_id)] = body
     ids: dict[int, tuple[str, str]] = {}
-    for chunk in _chunks({name for _, name in datasets}):
+    for chunk in key_chunks({name for _, name in datasets}):
         for row in conn.execute(_Q_DATASETS, {"keys": chunk}):
             key = (row.namespace, row.name)
             if key in datasets:
                 ids[row.id] = key
                 found.kinds[key] = row.kind
-    for chunk in _chunks(ids):
+    for chunk in key_chunks(ids):
         for row in conn.execute(_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}):
             found.latest[ids[row.dataset_id]] = row.version
-    for chunk in _chunks(ids):
-        for wanted in _chunks(versions):
+    for chunk in key_chunks(ids):
+        for wanted in key_chunks(versions):
             rows = conn.execute(_Q_VERSIONS, {"keys": chunk, "versions": wanted}).all()
             for row in rows:
                 found.versions[(*ids[row.dataset_id], row.version)] = _body(row)
-    for chunk in _chunks({name for _, name in jobs}):
+    for chunk in key_chunks({name for _, name in jobs}):
         for row in conn.execute(_Q_JOBS, {"keys": chunk}):
             if (row.namespace, row.name) in jobs:
                 found.jobs.add((row.namespace, row.name))

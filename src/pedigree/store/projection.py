@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ from pedigree.model import (
 from pedigree.model.records import TRAINING_ROLES
 from pedigree.model.types import format_time
 from pedigree.store import schema as t
-from pedigree.store.engine import bulk_insert
+from pedigree.store.engine import bulk_insert, key_chunks
 from pedigree.store.graph import walk
 from pedigree.store.schema import as_bytes
 
@@ -163,7 +163,7 @@ class Projector:
 
     def _query(self, statement: Any, keys: Iterable[Any], **params: Any) -> list[Any]:
         rows: list[Any] = []
-        for chunk in _chunks(sorted(keys)):
+        for chunk in key_chunks(keys):
             rows += self.conn.execute(statement, {"keys": list(chunk), **params}).all()
         return rows
 
@@ -188,11 +188,11 @@ class Projector:
         }
         if not todo:
             return
-        names = sorted({name for _, name, _ in todo})
-        wanted = sorted({version for _, _, version in todo})
+        names = {name for _, name, _ in todo}
+        wanted = {version for _, _, version in todo}
         rows: list[Any] = []
-        for chunk in _chunks(names):
-            for versions in _chunks(wanted):
+        for chunk in key_chunks(names):
+            for versions in key_chunks(wanted):
                 rows += self.conn.execute(
                     _Q_DATASET_VERSIONS, {"keys": list(chunk), "versions": list(versions)}
                 ).all()
@@ -610,11 +610,6 @@ def _identity_of_revisions(revisions: Sequence[Any]) -> _Identity | None:
     first = min(r.seq for r in revisions)
     latest = next(r.seq for r in revisions if r.superseded_seq is None)
     return _Identity(first, latest)
-
-
-def _chunks(values: Sequence[Any], size: int = 2000) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 def _time(value: Any) -> str | None:
