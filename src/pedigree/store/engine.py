@@ -111,11 +111,39 @@ def key_chunks(keys: Iterable[Any], size: int = 2000) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
+@contextlib.contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, send the statements run inside without waiting for each one's
+    answer (psycopg's pipeline mode): a transaction's writes, whose results nobody reads,
+    cost one round trip instead of one each. Elsewhere it changes nothing.
+
+    A failed statement is reported when its answer is read, at the latest when the block
+    ends; it is raised as the ``DBAPIError`` SQLAlchemy raises for it elsewhere.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    raw: Any = conn.connection.dbapi_connection
+    try:
+        with raw.pipeline():
+            yield
+    except conn.dialect.loaded_dbapi.Error as exc:  # raised by the sync, outside SQLAlchemy
+        raise DBAPIError.instance(None, None, exc, conn.dialect.loaded_dbapi.Error) from None
+
+
+def _in_pipeline(conn: Connection) -> bool:
+    from psycopg import pq
+
+    raw: Any = conn.connection.dbapi_connection
+    return bool(raw.pgconn.pipeline_status != pq.PipelineStatus.OFF)
+
+
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """``INSERT`` many rows at once, bypassing SQLAlchemy's per-row parameter processing.
 
     Same effect as ``conn.execute(table.insert(), rows)``, which dominates large appends:
-    the driver's ``executemany``, or on PostgreSQL a ``COPY`` for more than a few rows.
+    the driver's ``executemany``, or on PostgreSQL a ``COPY`` for more than a few rows
+    (unless ``pipelined``).
     All rows share the first row's keys.
     """
     if not rows:
@@ -123,7 +151,11 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     columns = list(rows[0])
     pick = itemgetter(*columns)
     values = [pick(row) for row in rows] if len(columns) > 1 else [(pick(row),) for row in rows]
-    if conn.dialect.name == "postgresql" and len(values) >= COPY_FROM_ROWS:
+    if (
+        conn.dialect.name == "postgresql"
+        and len(values) >= COPY_FROM_ROWS
+        and not _in_pipeline(conn)  # (COPY cannot be pipelined)
+    ):
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for value in values:

@@ -64,12 +64,14 @@ from pedigree.store import queries
 from pedigree.store import schema as t
 from pedigree.store.config import StoreLocation, locate
 from pedigree.store.engine import (
+    COPY_FROM_ROWS,
     HEAD_REVISION,
     bulk_insert,
     current_revision,
     db_errors,
     make_engine,
     migrate,
+    pipelined,
     write_transaction,
 )
 from pedigree.store.keys import create_signing_key, load_public_key_file, load_signing_key
@@ -411,12 +413,14 @@ class Ledger:
                 }
             )
             results.append(Appended(size))
-        if rows:
-            bulk_insert(conn, t.records, rows)
-            projector.flush()
-            bulk_insert(conn, t.merkle_nodes, nodes)
-            self._write_head(conn, key, size, frontier, now_dt)
-        bulk_insert(conn, t.idempotency_keys, fresh_keys)
+        # A small append's writes go in one round trip on PostgreSQL; a large one's use COPY.
+        with pipelined(conn) if len(rows) < COPY_FROM_ROWS else contextlib.nullcontext():
+            if rows:
+                bulk_insert(conn, t.records, rows)
+                projector.flush()
+                bulk_insert(conn, t.merkle_nodes, nodes)
+                self._write_head(conn, key, size, frontier, now_dt)
+            bulk_insert(conn, t.idempotency_keys, fresh_keys)
         return results
 
     # --- confidential values ------------------------------------------------------------
