@@ -76,3 +76,33 @@ def test_a_store_error_names_the_failure_not_a_traceback(ledger: Ledger) -> None
     ):
         bulk_insert(conn, t.merkle_nodes, nodes(0, 1))
         bulk_insert(conn, t.merkle_nodes, nodes(0, 1))
+
+
+def test_the_postgresql_pool_is_sized_from_the_environment(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pedigree.store.engine import MAX_OVERFLOW_ENV, POOL_SIZE_ENV, make_engine
+
+    monkeypatch.setenv(POOL_SIZE_ENV, "3")
+    monkeypatch.setenv(MAX_OVERFLOW_ENV, "0")
+    engine = make_engine(pg_url)
+    try:
+        held = [engine.connect() for _ in range(3)]
+        assert engine.pool.size() == 3 and engine.pool.checkedout() == 3
+        for conn in held:
+            conn.close()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["zero", "0", "-2", "1001", "2.5"])
+def test_a_bad_pool_size_is_a_one_line_store_error(
+    pg_url: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from pedigree.store.engine import POOL_SIZE_ENV
+
+    monkeypatch.setenv(POOL_SIZE_ENV, value)
+    with pytest.raises(
+        StoreError, match=rf"\$PEDIGREE_DATABASE_POOL_SIZE must be .* not '{value}'"
+    ):
+        Ledger.init(str(tmp_path), pg_url, actor="tester")

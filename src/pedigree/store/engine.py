@@ -9,6 +9,7 @@ transaction-scoped lock that serialises the sequencer and nothing else.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from pathlib import Path
@@ -47,6 +48,25 @@ def alembic_head() -> str | None:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+POOL_SIZE_ENV = "PEDIGREE_DATABASE_POOL_SIZE"
+MAX_OVERFLOW_ENV = "PEDIGREE_DATABASE_MAX_OVERFLOW"
+"""PostgreSQL connection pool of each process: connections kept open (default 5), and
+how many more it may open under load (default 5)."""
+
+
+def _pool_setting(name: str, default: int, *, least: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not least <= value <= 1000:
+        raise StoreError(f"${name} must be a whole number from {least} to 1000, not {text!r}")
+    return value
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -66,7 +86,12 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=_pool_setting(POOL_SIZE_ENV, 5, least=1),
+        max_overflow=_pool_setting(MAX_OVERFLOW_ENV, 5, least=0),
+    )
 
     @event.listens_for(engine, "connect")
     def _on_pg_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
