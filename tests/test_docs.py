@@ -19,6 +19,7 @@ def test_python_guide_runs(tmp_path: Path, capsys) -> None:  # type: ignore[no-u
     assert "[1, 2, 3, 4]" in out
     assert "run input default:ghost@1 is not recorded" in out
     assert "['used', 'generated', 'trained_on', 'generated']" in out
+    assert "2 ['dataset:default:synthetic/patients', 'dataset:default:warehouse/patients']" in out
 
 
 def test_the_independent_verifier_in_the_docs_checks_real_proofs(tmp_path: Path) -> None:

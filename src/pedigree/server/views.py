@@ -10,10 +10,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from pedigree.model import Agent, Annotation, EntityVersion, LogEntry, RecordBody, Run
-from pedigree.server import catalog, redact
+from pedigree.server import redact
 from pedigree.server.auth import Permission, Principal
 from pedigree.store import Graph, Ledger, Node, NodeDetails
-from pedigree.store.engine import db_errors
 
 
 class Namespaces:
@@ -27,8 +26,7 @@ class Namespaces:
         wanted = {str(r) for r in run_ids} - set(self._runs)
         if not wanted:
             return
-        with db_errors(self.ledger.location.describe()), self.ledger.engine.connect() as conn:
-            found = catalog.run_namespaces(conn, wanted)
+        found = self.ledger.run_namespaces(wanted)
         for run_id in wanted:
             self._runs[run_id] = found.get(run_id)
 

@@ -59,8 +59,8 @@ from pedigree.model import (
 )
 from pedigree.model.actor import default_actor
 from pedigree.store import audit as audit_mod
+from pedigree.store import catalog, queries
 from pedigree.store import disclosures as disclosure_store
-from pedigree.store import queries
 from pedigree.store import schema as t
 from pedigree.store.config import StoreLocation, locate
 from pedigree.store.engine import (
@@ -664,6 +664,73 @@ class Ledger:
                 limit=limit,
                 newest_first=newest_first,
             )
+
+    # --- browsing (page by page; see pedigree.store.catalog) -------------------------------
+
+    def datasets(
+        self,
+        *,
+        query: str | None = None,
+        namespace: str | None = None,
+        kind: str | None = None,
+        allowed: Iterable[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Datasets and models (``kind``) whose name or namespace contains ``query``, in
+        ``namespace`` or among the ``allowed`` ones: (total matching, one page)."""
+        with self._connect() as conn:
+            return catalog.datasets(
+                conn,
+                query=query,
+                namespace=namespace,
+                kind=kind,
+                allowed=allowed,
+                limit=limit,
+                offset=offset,
+            )
+
+    def jobs(
+        self,
+        *,
+        query: str | None = None,
+        namespace: str | None = None,
+        allowed: Iterable[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Jobs with their run count and latest run: (total matching, one page)."""
+        with self._connect() as conn:
+            return catalog.jobs(
+                conn, query=query, namespace=namespace, allowed=allowed, limit=limit, offset=offset
+            )
+
+    def runs(
+        self,
+        *,
+        job: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        allowed: Iterable[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Runs (current records), newest first, of one ``job`` if given: (total
+        matching, one page)."""
+        with self._connect() as conn:
+            return catalog.runs(
+                conn, job=job, status=status, kind=kind, allowed=allowed, limit=limit, offset=offset
+            )
+
+    def run_namespaces(self, run_ids: Iterable[str]) -> dict[str, str]:
+        """The namespace (of its job) of each recorded run id."""
+        with self._connect() as conn:
+            return catalog.run_namespaces(conn, run_ids)
+
+    def records_holding(self, needle: str) -> list[int]:
+        """Seqs of the records whose canonical bytes contain ``needle`` (a commitment)."""
+        with self._connect() as conn:
+            return catalog.records_holding(conn, needle)
 
     # --- lineage ----------------------------------------------------------------------------
 

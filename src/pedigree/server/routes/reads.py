@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from pedigree.model import Annotation
-from pedigree.server import catalog, views
+from pedigree.server import views
 from pedigree.server.auth import Permission, Principal
 from pedigree.server.deps import LedgerDep, check_namespace, note, require
 from pedigree.server.routes.common import (
@@ -18,10 +18,8 @@ from pedigree.server.routes.common import (
     NodeQuery,
     Offset,
     point_in_log,
-    reading,
     require_node_in_scope,
 )
-from pedigree.store.nodes import resolve
 
 router = APIRouter(prefix=API, dependencies=STRICT)
 
@@ -59,16 +57,14 @@ def datasets(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     allowed = _scope(principal, namespace)
-    with reading(ledger) as conn:
-        total, items = catalog.datasets(
-            conn,
-            query=q,
-            namespace=namespace,
-            kind=kind,
-            allowed=allowed,
-            limit=limit,
-            offset=offset,
-        )
+    total, items = ledger.datasets(
+        query=q,
+        namespace=namespace,
+        kind=kind,
+        allowed=allowed,
+        limit=limit,
+        offset=offset,
+    )
     return {"total": total, "limit": limit, "offset": offset, "datasets": items}
 
 
@@ -101,10 +97,9 @@ def jobs(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     allowed = _scope(principal, namespace)
-    with reading(ledger) as conn:
-        total, items = catalog.jobs(
-            conn, query=q, namespace=namespace, allowed=allowed, limit=limit, offset=offset
-        )
+    total, items = ledger.jobs(
+        query=q, namespace=namespace, allowed=allowed, limit=limit, offset=offset
+    )
     return {"total": total, "limit": limit, "offset": offset, "jobs": items}
 
 
@@ -121,20 +116,9 @@ def runs(
 ) -> dict[str, Any]:
     note(request, job)
     allowed = _scope(principal, None)
-    job_id = None
-    with reading(ledger) as conn:
-        if job is not None:
-            selection = resolve(conn, f"job:{job.removeprefix('job:')}")
-            job_id = selection.entity_id
-        total, items = catalog.runs(
-            conn,
-            job_id=job_id,
-            status=status,
-            kind=kind,
-            allowed=allowed,
-            limit=limit,
-            offset=offset,
-        )
+    total, items = ledger.runs(
+        job=job, status=status, kind=kind, allowed=allowed, limit=limit, offset=offset
+    )
     if job is not None and principal.scoped:
         require_node_in_scope(ledger, principal, f"job:{job.removeprefix('job:')}")
     return {"total": total, "limit": limit, "offset": offset, "runs": items}
@@ -148,9 +132,8 @@ def search(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     allowed = _scope(principal, None)
-    with reading(ledger) as conn:
-        n_data, found = catalog.datasets(conn, query=q, allowed=allowed, limit=limit)
-        n_jobs, found_jobs = catalog.jobs(conn, query=q, allowed=allowed, limit=limit)
+    n_data, found = ledger.datasets(query=q, allowed=allowed, limit=limit)
+    n_jobs, found_jobs = ledger.jobs(query=q, allowed=allowed, limit=limit)
     return {
         "query": q,
         "total": n_data + n_jobs,

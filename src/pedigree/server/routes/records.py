@@ -11,10 +11,10 @@ from pedigree.errors import ProofError, RecordError
 from pedigree.ledger import commitments
 from pedigree.ledger.commitments import Disclosure
 from pedigree.model import Agent, Annotation, RecordBody, parse_submission
-from pedigree.server import catalog, views
+from pedigree.server import views
 from pedigree.server.auth import GOVERNANCE_KINDS, Permission, Principal
 from pedigree.server.deps import LedgerDep, PrincipalDep, forbidden, note, require
-from pedigree.server.routes.common import API, STRICT, reading
+from pedigree.server.routes.common import API, STRICT
 
 router = APIRouter(prefix=API, dependencies=STRICT)
 
@@ -164,8 +164,7 @@ def disclosure(
 ) -> dict[str, Any]:
     note(request, commitment)
     if principal.scoped:
-        with reading(ledger) as conn:
-            seqs = catalog.records_holding(conn, commitment)
+        seqs = ledger.records_holding(commitment)
         namespaces = views.Namespaces(ledger)
         homes = {namespaces.home(ledger.entry(seq).body) for seq in seqs}
         if homes and not any(principal.sees(home) for home in homes):

@@ -1,9 +1,8 @@
 """Browsing the projections: datasets, jobs, runs and name search, page by page.
 
-These are the list questions the HTTP API answers and the CLI does not ask (yet); they
-read the same projection tables as ``pedigree.store.queries`` and describe nodes with
-``pedigree.store.nodes.describe``. They belong in the store layer and should move to
-``pedigree.store.queries`` (with ``Ledger`` methods) when the CLI grows list commands.
+The list questions of the HTTP API and the web UI (``Ledger.datasets``, ``jobs``, ``runs``):
+they read the same projection tables as ``pedigree.store.queries`` and describe nodes with
+``pedigree.store.nodes.describe``, so a listed node reads exactly as ``show`` gives it.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, LargeBinary, func, literal, or_, select
 
 from pedigree.store import schema as t
-from pedigree.store.nodes import describe, version_ref
+from pedigree.store.nodes import describe, resolve, version_ref
 
 
 def _like(column: Any, text: str) -> Any:
@@ -136,18 +135,19 @@ def jobs(
 def runs(
     conn: Connection,
     *,
-    job_id: int | None = None,
+    job: str | None = None,
     status: str | None = None,
     kind: str | None = None,
     allowed: Iterable[str] | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Runs (their current record), newest first; (total matching, one page)."""
+    """Runs (their current record), newest first, of one job (``job:NS:NAME`` or
+    ``NS:NAME``) if given; (total matching, one page)."""
     r, j = t.runs, t.jobs
     where = [r.c.superseded_seq.is_(None)]
-    if job_id is not None:
-        where.append(r.c.job_id == job_id)
+    if job is not None:
+        where.append(r.c.job_id == resolve(conn, f"job:{job.removeprefix('job:')}").entity_id)
     if status is not None:
         where.append(r.c.status == status)
     if kind is not None:
