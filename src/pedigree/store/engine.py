@@ -9,6 +9,7 @@ transaction-scoped lock that serialises the sequencer and nothing else.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
@@ -163,12 +164,22 @@ def _in_pipeline(conn: Connection) -> bool:
     return bool(raw.pgconn.pipeline_status != pq.PipelineStatus.OFF)
 
 
+@functools.cache
+def _copy_types(table: Table, columns: tuple[str, ...]) -> list[str]:
+    """PostgreSQL type names of ``columns``, for a binary COPY (which sends each value in
+    its binary form: a record's bytes as they are, not hex-escaped text)."""
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    return [table.c[name].type.compile(dialect=dialect).split("(")[0].lower() for name in columns]
+
+
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """``INSERT`` many rows at once, bypassing SQLAlchemy's per-row parameter processing.
 
     Same effect as ``conn.execute(table.insert(), rows)``, which dominates large appends:
-    the driver's ``executemany``, or on PostgreSQL a ``COPY`` for more than a few rows
-    (unless ``pipelined``).
+    the driver's ``executemany``, or on PostgreSQL a binary ``COPY`` for more than a few
+    rows (unless ``pipelined``).
     All rows share the first row's keys.
     """
     if not rows:
@@ -182,7 +193,9 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         and not _in_pipeline(conn)  # (COPY cannot be pipelined)
     ):
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        with cursor.copy(statement) as copy:
+            copy.set_types(_copy_types(table, tuple(columns)))
             for value in values:
                 copy.write_row(value)
         return
