@@ -64,7 +64,6 @@ from pedigree.store import disclosures as disclosure_store
 from pedigree.store import schema as t
 from pedigree.store.config import StoreLocation, locate
 from pedigree.store.engine import (
-    COPY_FROM_ROWS,
     HEAD_REVISION,
     bulk_insert,
     current_revision,
@@ -413,8 +412,7 @@ class Ledger:
                 }
             )
             results.append(Appended(size))
-        # A small append's writes go in one round trip on PostgreSQL; a large one's use COPY.
-        with pipelined(conn) if len(rows) < COPY_FROM_ROWS else contextlib.nullcontext():
+        with pipelined(conn, rows=len(rows)):  # (one round trip on PostgreSQL)
             if rows:
                 bulk_insert(conn, t.records, rows)
                 projector.flush()
