@@ -11,6 +11,7 @@ import pytest
 from pedigree.errors import RecordError
 from pedigree.interop import openlineage
 from pedigree.model import Run
+from pedigree.server import access_log
 from pedigree.server.group_commit import GroupCommit
 from pedigree.store import Ledger
 
@@ -66,7 +67,8 @@ def test_concurrent_requests_are_recorded_together_each_with_its_answer(
                         },
                     },
                 }
-            answers[k] = committer.ingest(events, "tester")
+            row = access_log.entry(method="POST", path=f"/client/{k}", status=201, actor="t")
+            answers[k] = committer.ingest(events, "tester", access=row)
         except RecordError as exc:
             answers[k] = exc
 
@@ -83,6 +85,11 @@ def test_concurrent_requests_are_recorded_together_each_with_its_answer(
     assert len(runs) == 15
     assert sum(1 for n in calls if n > 2) >= 1  # some requests shared a transaction
     assert ledger.audit().ok
+    # Each request's access-log row committed with its events: once, and not for the
+    # refused one (whose transaction, shared or alone, was rolled back).
+    logged = [row["path"] for row in access_log.query(ledger, after_id=0, limit=100)]
+    assert sorted(logged) == sorted(f"/client/{k}" for k in range(16) if k != 7)
+    assert access_log.verify(ledger)["ok"] is True
 
 
 def test_a_lone_request_keeps_its_own_error_message(ledger: Ledger) -> None:

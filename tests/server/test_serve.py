@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pedigree.server import tokens
+from pedigree.server import access_log, tokens
 from pedigree.store import Ledger
 
 pytestmark = pytest.mark.slow
@@ -73,6 +73,19 @@ def _store_options(store_args: dict[str, str | None]) -> list[str]:
     return options
 
 
+def _wait_ready(server: subprocess.Popen[str], base: str, verify: bool | ssl.SSLContext) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/readyz", verify=verify, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert server.poll() is None, server.communicate()[1]
+        assert time.monotonic() < deadline, "server did not become ready"
+        time.sleep(0.2)
+
+
 def test_serve_with_workers_writes_one_linear_log(
     store_args: dict[str, str | None], tmp_path: Path
 ) -> None:
@@ -96,16 +109,7 @@ def test_serve_with_workers_writes_one_linear_log(
     )
     base = f"{scheme}://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/readyz", verify=verify, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.communicate()[1]
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+        _wait_ready(server, base, verify)
         assert (
             httpx.get(base + "/openapi.json", verify=verify).json()["info"]["title"] == "Pedigree"
         )
@@ -163,3 +167,68 @@ def test_serve_refuses_bad_options(tmp_path: Path) -> None:
         [*run, str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60
     )
     assert missing.returncode == 2 and "no Pedigree store" in missing.stderr
+
+
+SERVE_WITH_SLOW_LOG = """
+import sys, uvicorn
+from pedigree.server import ServerSettings, create_app
+settings = ServerSettings(access_log_interval=3600)  # reads: logged in an hour
+app = create_app(sys.argv[1], database_url=sys.argv[2] or None, settings=settings)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+"""
+
+
+def test_an_acknowledged_write_is_in_the_access_log_even_if_the_server_is_killed(
+    store_args: dict[str, str | None],
+) -> None:
+    ledger, _ = Ledger.init(store_args["store"], store_args["database_url"])
+    token, info = tokens.create(ledger, role="engineer")
+    port = _free_port()
+    where = [str(store_args["store"]), store_args["database_url"] or "", str(port)]
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE_WITH_SLOW_LOG, *where],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(server, base, True)
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            body = {"namespace": "w", "name": "killed", "version": "1"}
+            record = {"schema": "pedigree.dataset_version/1", "body": body}
+            assert client.post("/api/v1/records", json={"records": [record]}).status_code == 200
+            bad = client.post("/api/v1/records", json={"records": [{"schema": "nope"}]})
+            assert bad.status_code == 422
+            event = {
+                "eventType": "START",
+                "eventTime": "2026-12-02T10:00:00Z",
+                "producer": "https://example.com/producer",
+                "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+                "run": {"runId": "0191f3a4-5b6c-7d8e-9f00-112233445566"},
+                "job": {"namespace": "w", "name": "killed_job"},
+            }
+            assert client.post("/api/v1/lineage", json=event).status_code == 201
+            assert client.post("/api/v1/lineage", json={**event, "run": {}}).status_code == 400
+            assert client.get("/api/v1/whoami").status_code == 200
+        os.killpg(server.pid, signal.SIGKILL)  # right after the answers, no shutdown
+        server.wait(timeout=30)
+        rows = access_log.query(ledger, token_id=info.id, after_id=0)
+        # Every write is there once, refused ones included (the accepted event's row
+        # committed with its records); the read was still queued.
+        assert [(r["method"], r["path"], r["status"]) for r in rows] == [
+            ("POST", "/api/v1/records", 200),
+            ("POST", "/api/v1/records", 422),
+            ("POST", "/api/v1/lineage", 201),
+            ("POST", "/api/v1/lineage", 400),
+        ]
+        assert rows[2]["node"] == "job:w:killed_job"
+        assert access_log.verify(ledger)["ok"] is True
+        assert ledger.size > 1
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        ledger.close()

@@ -82,7 +82,7 @@ import hashlib
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -788,11 +788,13 @@ def ingest(
     events: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
     actor: str | None = None,
+    alongside: Callable[[Connection], None] | None = None,
 ) -> list[IngestResult]:
     """Validate every event, then record them all in one atomic append (all or nothing).
 
     ``events`` is one event or a list (``POST /lineage`` or ``/lineage/batch``); ``actor`` is
-    the authenticated submitter (default: the ledger's). Returns one result per event.
+    the authenticated submitter (default: the ledger's); ``alongside`` writes in the same
+    transaction (``Ledger.append_derived``). Returns one result per event.
     """
     batch: Sequence[Any] = [events] if isinstance(events, Mapping) else list(events)
     parsed = _parse_all(batch)
@@ -819,7 +821,7 @@ def ingest(
 
     with _LOCK:
         try:
-            appended = ledger.append_derived(derive, actor=actor)
+            appended = ledger.append_derived(derive, actor=actor, alongside=alongside)
         except EventError:
             raise
         except RecordError as exc:

@@ -1,8 +1,11 @@
 """The access log: every API read and write, append-only and hash-chained.
 
-Requests are answered first and logged right after: each is queued in memory and a
-background thread writes the queue every ``interval`` seconds in one transaction, so
-logging never makes a request wait on the database write lock. Each row's ``hash`` is
+A background thread writes the queued rows in one transaction every ``interval``
+seconds. A read is answered first and logged right after, so it never waits on the
+database's write lock. A write (POST and the like) is answered only once its row is
+committed: the thread is woken at once, and the rows of concurrent requests share one
+transaction. So every write a client saw acknowledged is in the log even if the server
+is killed the next instant; only the last ``interval`` of reads can be lost. Each row's ``hash`` is
 SHA-256(previous row's hash ‖ canonical JSON of the row), written under the database's
 write lock, so rows from several server processes still form one chain; database
 triggers refuse UPDATE and DELETE. ``verify`` recomputes the chain and names the first
@@ -11,14 +14,18 @@ row that does not match.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import queue
 import threading
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from sqlalchemy import Connection, select, text
+from starlette.types import Scope
 
 from pedigree.ledger.canonical import canonical_json
 from pedigree.model import format_time, parse_time
@@ -65,6 +72,33 @@ def entry(
     }
 
 
+NODE_PARAMETERS = ("nodeId", "node", "source", "target", "dataset", "job")
+"""Query parameters that name the node a request is about, when the route did not."""
+
+
+def from_scope(scope: Scope, status: int) -> dict[str, Any]:
+    """The row of an ASGI request answered with ``status``: the principal and node the
+    route noted (``request.state``), else the node its query names."""
+    state: dict[str, Any] = scope.get("state") or {}
+    principal = state.get("principal")
+    query = scope.get("query_string", b"").decode("latin-1")
+    node = state.get("access_node")
+    if node is None and query:
+        params = parse_qs(query)
+        node = next((params[p][0] for p in NODE_PARAMETERS if p in params), None)
+    client = scope.get("client")
+    return entry(
+        method=scope["method"],
+        path=scope["path"] + (f"?{query}" if query else ""),
+        status=status,
+        actor=principal.actor if principal else "anonymous",
+        token_id=principal.token_id if principal else None,
+        role=principal.role.value if principal else None,
+        node=node,
+        client=f"{client[0]}:{client[1]}" if client else None,
+    )
+
+
 def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Append rows to the chain; ``conn`` must be inside a write transaction."""
     if not rows:
@@ -88,15 +122,28 @@ def append(ledger: Ledger, rows: list[dict[str, Any]]) -> None:
         write(conn, rows)
 
 
+_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+"""The event loop and future of a request waiting for its row to be committed."""
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if not future.done():
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
 class AccessLogWriter:
     """Queues rows and writes them from a background thread, in batches."""
 
     def __init__(self, ledger: Ledger, *, interval: float = 0.1) -> None:
         self.ledger = ledger
         self.interval = interval
-        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[dict[str, Any], _Waiter | None]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -107,29 +154,51 @@ class AccessLogWriter:
             self._thread.start()
 
     def record(self, row: dict[str, Any]) -> None:
-        self._queue.put(row)
+        """Queue ``row``; it is written within ``interval`` seconds."""
+        self._queue.put((row, None))
+
+    async def record_durably(self, row: dict[str, Any]) -> None:
+        """Queue ``row`` and return once it is committed, together with whatever else is
+        queued by then. Raises what the write raised (the row stays queued for a retry)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._queue.put((row, (loop, future)))
+        if self._thread is None:  # no background thread (not started, or closed)
+            with contextlib.suppress(Exception):  # (the future carries the error)
+                await asyncio.to_thread(self.flush)
+        else:
+            self._wake.set()
+        await future
 
     def flush(self) -> None:
         """Write everything queued so far (a read of the log calls this first)."""
         with self._lock:
-            rows: list[dict[str, Any]] = []
+            items: list[tuple[dict[str, Any], _Waiter | None]] = []
             while True:
                 try:
-                    rows.append(self._queue.get_nowait())
+                    items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            for start in range(0, len(rows), 1000):
-                batch = rows[start : start + 1000]
+            for start in range(0, len(items), 1000):
+                batch = items[start : start + 1000]
                 try:
-                    append(self.ledger, batch)
-                except Exception:
-                    # Keep the rows for the next attempt rather than lose them.
-                    for row in batch:
-                        self._queue.put(row)
+                    append(self.ledger, [row for row, _ in batch])
+                except Exception as exc:
+                    # Keep the rows for the next attempt rather than lose them; the
+                    # requests waiting for them learn that they are not written yet.
+                    for row, waiter in items[start:]:
+                        self._queue.put((row, None))
+                        if waiter is not None:
+                            waiter[0].call_soon_threadsafe(_settle, waiter[1], exc)
                     raise
+                for _, waiter in batch:
+                    if waiter is not None:
+                        waiter[0].call_soon_threadsafe(_settle, waiter[1], None)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()  # (a row queued after this wakes the next round)
             try:
                 self.flush()
             except Exception:
@@ -137,6 +206,7 @@ class AccessLogWriter:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -8,16 +8,21 @@ load nothing waits (a lone request leads at once); under load the fixed cost of 
 is shared by every request in it. Each request still gets its own answer: when the
 combined append is refused (one request's event contradicts what is recorded), each
 request in it is retried alone, so only the faulty one fails, with its own message.
+A request's access-log row, when given, commits in the same transaction as its events.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
+
 from pedigree.errors import RecordError
+from pedigree.server import access_log
 from pedigree.store import Ledger
 
 MAX_EVENTS = 2_000
@@ -29,6 +34,7 @@ class _Submission:
     events: list[Any]
     actor: str
     single: bool
+    access: dict[str, Any] | None
     results: list[Any] | None = None
     error: BaseException | None = None
     done: bool = False
@@ -47,8 +53,17 @@ class GroupCommit:
         self._queue: list[_Submission] = []
         self._leading = False
 
-    def ingest(self, events: list[Any], actor: str, *, single: bool = False) -> list[Any]:
-        mine = _Submission(events, actor, single)
+    def ingest(
+        self,
+        events: list[Any],
+        actor: str,
+        *,
+        single: bool = False,
+        access: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        """The events' results once committed, with ``access`` (an access-log row) in the
+        same transaction; an error means neither was written."""
+        mine = _Submission(events, actor, single, access)
         with self._lock:
             self._queue.append(mine)
         while True:
@@ -81,7 +96,9 @@ class GroupCommit:
                 if len(items) == 1:
                     raise _Alone
                 combined = [event for item in items for event in item.events]
-                results = openlineage.ingest(self.ledger, combined, actor=actor)
+                results = openlineage.ingest(
+                    self.ledger, combined, actor=actor, alongside=_logging(items)
+                )
                 offset = 0
                 for item in items:
                     item.results = [
@@ -93,7 +110,10 @@ class GroupCommit:
                 for item in items:  # each alone: only the faulty request fails
                     try:
                         item.results = openlineage.ingest(
-                            self.ledger, item.events[0] if item.single else item.events, actor=actor
+                            self.ledger,
+                            item.events[0] if item.single else item.events,
+                            actor=actor,
+                            alongside=_logging([item]),
                         )
                     except BaseException as exc:
                         item.error = exc
@@ -103,6 +123,12 @@ class GroupCommit:
         with self._lock:
             for item in batch:
                 item.done = True
+
+
+def _logging(items: list[_Submission]) -> Callable[[Connection], None]:
+    """Writes the items' access-log rows inside the ingest's transaction."""
+    rows = [item.access for item in items if item.access is not None]
+    return lambda conn: access_log.write(conn, rows)
 
 
 class _Alone(Exception):

@@ -8,6 +8,7 @@ limit.
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from typing import Any
 
@@ -20,7 +21,10 @@ from pedigree.server import access_log
 JSON_TYPES = ("application/json",)
 MULTIPART_PATHS = ("/api/v1/verify",)
 """Endpoints that take file uploads (multipart/form-data) instead of JSON."""
-NODE_PARAMETERS = ("nodeId", "node", "source", "target", "dataset", "job")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+"""Requests answered only once their access-log row is committed."""
+
+log = logging.getLogger("pedigree.server.access")
 
 
 async def _send_json(send: Send, status: int, detail: str, error: str) -> None:
@@ -159,7 +163,9 @@ class RequestLimits:
 
 
 class AccessLogMiddleware:
-    """Records each ``/api/`` request once answered: who, what, which node, what status."""
+    """Records each ``/api/`` request: who, what, which node, what status. A write is
+    answered only once its row is committed (``AccessLogWriter.record_durably``); a read
+    is logged after its answer."""
 
     def __init__(self, app: ASGIApp, *, writer: Any) -> None:
         self.app = app
@@ -170,38 +176,24 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         status = 500
+        recorded = False
 
         async def tracked(message: Message) -> None:
-            nonlocal status
+            nonlocal status, recorded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if (scope.get("state") or {}).get("access_logged"):
+                    recorded = True  # written with the request's own transaction
+                elif scope["method"] in WRITE_METHODS:
+                    recorded = True
+                    try:
+                        await self.writer.record_durably(access_log.from_scope(scope, status))
+                    except Exception as exc:  # the row stays queued; answer all the same
+                        log.warning("access-log row not written yet (will retry): %s", exc)
             await send(message)
 
         try:
             await self.app(scope, receive, tracked)
         finally:
-            self._record(scope, status)
-
-    def _record(self, scope: Scope, status: int) -> None:
-        state: dict[str, Any] = scope.get("state") or {}
-        principal = state.get("principal")
-        query = scope.get("query_string", b"").decode("latin-1")
-        node = state.get("access_node")
-        if node is None and query:
-            from urllib.parse import parse_qs
-
-            params = parse_qs(query)
-            node = next((params[p][0] for p in NODE_PARAMETERS if p in params), None)
-        client = scope.get("client")
-        self.writer.record(
-            access_log.entry(
-                method=scope["method"],
-                path=scope["path"] + (f"?{query}" if query else ""),
-                status=status,
-                actor=principal.actor if principal else "anonymous",
-                token_id=principal.token_id if principal else None,
-                role=principal.role.value if principal else None,
-                node=node,
-                client=f"{client[0]}:{client[1]}" if client else None,
-            )
-        )
+            if not recorded:
+                self.writer.record(access_log.from_scope(scope, status))

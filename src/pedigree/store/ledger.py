@@ -341,6 +341,7 @@ class Ledger:
         derive: Callable[[Connection], Sequence[RecordBody]],
         *,
         actor: str | None = None,
+        alongside: Callable[[Connection], None] | None = None,
     ) -> list[Appended]:
         """Append the records ``derive`` computes from what the ledger holds, reading and
         appending in one write transaction.
@@ -349,14 +350,17 @@ class Ledger:
         no other writer (thread or process) changes what it reads before its records are
         appended: OpenLineage events of one run, merged into the run's current record, stay
         merged when several servers take events at once. An error it raises appends nothing.
+        ``alongside`` writes whatever else must commit with the records, or not at all
+        (the server's access-log rows of the requests that sent them).
         """
         key = self._signing_key()  # (read before taking the lock)
         with _gc_paused(), db_errors(self._where), write_transaction(self.engine) as conn:
             state = self._state(conn, lock=True)
             prepared = _prepare(list(derive(conn)))
-            if not prepared:
-                return []
-            return self._append_locked(conn, key, state, prepared, actor, None)
+            results = self._append_locked(conn, key, state, prepared, actor, None)
+            if alongside is not None:
+                alongside(conn)
+            return results
 
     def _append_locked(
         self,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 
 from pedigree.errors import RecordError
-from pedigree.server import marquez, views
+from pedigree.server import access_log, marquez, views
 from pedigree.server.auth import Permission, Principal
 from pedigree.server.deps import LedgerDep, check_namespace, forbidden, note, require
 from pedigree.server.group_commit import GroupCommit
@@ -72,7 +72,9 @@ def _ingest(
     if principal.scoped:
         _check_scope(ledger, principal, events, getattr(openlineage, "to_records", None))
     committer: GroupCommit = request.app.state.group_commit
-    results = committer.ingest(events, principal.actor, single=not batch)
+    row = access_log.from_scope(request.scope, status.HTTP_201_CREATED)
+    results = committer.ingest(events, principal.actor, single=not batch, access=row)
+    request.state.access_logged = True  # (committed with the events)
     return {"accepted": len(events), "results": [_result(r) for r in results or []]}
 
 
