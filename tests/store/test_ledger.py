@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -29,7 +30,7 @@ from pedigree.model import (
     Run,
     Target,
 )
-from pedigree.store import Ledger
+from pedigree.store import Appended, Ledger
 from pedigree.store import schema as t
 from tests.pipeline import digest, record_pipeline
 
@@ -220,6 +221,38 @@ def test_bad_records_are_refused_and_nothing_is_written(
     assert str(info.value).startswith("item 2 of 2: ")
     assert counts(ledger) == before
     assert ledger.head() == head
+
+
+def test_rows_written_alongside_commit_with_the_records_or_not_at_all(ledger: Ledger) -> None:
+    def meta(key: str) -> list[str]:
+        with ledger.engine.connect() as conn:
+            return list(conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalars())
+
+    seen: list[list[int]] = []
+
+    def note(conn: Any, results: list[Appended]) -> None:
+        seen.append([r.seq for r in results])
+        conn.execute(t.meta.insert().values(key="alongside-1", value="kept"))
+
+    first = ledger.append_many(
+        [DatasetVersion(name="s", version="1"), DatasetVersion(name="s", version="2")],
+        alongside=note,
+    )
+    assert seen == [[r.seq for r in first]] and meta("alongside-1") == ["kept"]
+
+    def refuse(conn: Any, results: list[Appended]) -> None:
+        conn.execute(t.meta.insert().values(key="alongside-2", value="lost"))
+        raise RecordError("refused alongside")
+
+    size = ledger.size
+    with pytest.raises(RecordError, match="refused alongside"):
+        ledger.append_many([DatasetVersion(name="s", version="3")], alongside=refuse)
+    with pytest.raises(RecordError, match="refused alongside"):
+        ledger.append_derived(
+            lambda conn: [DatasetVersion(name="s", version="3")], alongside=refuse
+        )
+    assert ledger.size == size and meta("alongside-2") == []
+    assert ledger.audit().ok
 
 
 def test_lineage_cycles_are_refused(ledger: Ledger) -> None:

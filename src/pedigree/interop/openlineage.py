@@ -82,7 +82,7 @@ import hashlib
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -113,7 +113,7 @@ from pedigree.model import (
     format_time,
 )
 from pedigree.model.registry import describe_validation_error
-from pedigree.store import Ledger, lookup
+from pedigree.store import Alongside, Ledger, lookup
 
 UNVERSIONED = "ol:unversioned"
 """Version of an input dataset Pedigree holds no version of: "a version we were not told"."""
@@ -788,7 +788,7 @@ def ingest(
     events: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
     actor: str | None = None,
-    alongside: Callable[[Connection], None] | None = None,
+    alongside: Alongside | None = None,
 ) -> list[IngestResult]:
     """Validate every event, then record them all in one atomic append (all or nothing).
 

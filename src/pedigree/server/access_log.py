@@ -3,12 +3,13 @@
 A background thread writes the queued rows in one transaction every ``interval``
 seconds. A read is answered first and logged right after, so it never waits on the
 database's write lock. A write (POST and the like) is answered only once its row is
-committed: the thread is woken at once, and the rows of concurrent requests share one
-transaction. So every write a client saw acknowledged is in the log even if the server
-is killed the next instant; only the last ``interval`` of reads can be lost. Each row's ``hash`` is
-SHA-256(previous row's hash ‖ canonical JSON of the row), written under the database's
-write lock, so rows from several server processes still form one chain; database
-triggers refuse UPDATE and DELETE. ``verify`` recomputes the chain and names the first
+committed: in the transaction of the records it wrote (OpenLineage ingest and ``/records``
+pass their row to the append), or else by the thread, woken at once, in one transaction
+with the rows of concurrent requests. So every write a client saw acknowledged is in the
+log even if the server is killed the next instant; only the last ``interval`` of reads can
+be lost. Each row's ``hash`` is SHA-256(previous row's hash ‖ canonical JSON of the row),
+written under the database's write lock, so rows from several server processes still form
+one chain; database triggers refuse UPDATE and DELETE. ``verify`` recomputes the chain and names the first
 row that does not match.
 """
 

@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
-
 from pedigree.errors import RecordError
 from pedigree.server import access_log
-from pedigree.store import Ledger
+from pedigree.store import Alongside, Ledger
 
 MAX_EVENTS = 2_000
 """At most this many events in one combined append (bounded latency and memory)."""
@@ -125,10 +122,10 @@ class GroupCommit:
                 item.done = True
 
 
-def _logging(items: list[_Submission]) -> Callable[[Connection], None]:
+def _logging(items: list[_Submission]) -> Alongside:
     """Writes the items' access-log rows inside the ingest's transaction."""
     rows = [item.access for item in items if item.access is not None]
-    return lambda conn: access_log.write(conn, rows)
+    return lambda conn, _results: access_log.write(conn, rows)
 
 
 class _Alone(Exception):

@@ -92,6 +92,10 @@ class Appended:
     existing: bool = False
 
 
+Alongside = Callable[[Connection, list[Appended]], None]
+"""Writes more rows in an append's transaction, given where the records landed."""
+
+
 @dataclass(slots=True)
 class _State:
     size: int
@@ -313,6 +317,7 @@ class Ledger:
         actor: str | None = None,
         disclosures: Iterable[Disclosure] = (),
         idempotency_keys: Sequence[str | None] | None = None,
+        alongside: Alongside | None = None,
     ) -> list[Appended]:
         """Append records atomically, in order; a later one may refer to an earlier one.
 
@@ -320,6 +325,8 @@ class Ledger:
         stored (sealed) in the same transaction, outside the log. ``idempotency_keys``
         (one per record, or ``None``) make a retried delivery return the records already
         appended rather than append them again; a key re-used for other content is refused.
+        ``alongside`` writes whatever else must commit with the records, or not at all
+        (the server's access-log row of the request that sent them), given the results.
         """
         # Validate and canonicalise before taking the lock: the envelope splices these in.
         prepared = _prepare(list(records))
@@ -334,6 +341,8 @@ class Ledger:
             results = self._append_locked(conn, key, state, prepared, actor, keys)
             if sealing is not None:
                 disclosure_store.put(conn, disclosures, sealing)
+            if alongside is not None:
+                alongside(conn, results)
         return results
 
     def append_derived(
@@ -341,7 +350,7 @@ class Ledger:
         derive: Callable[[Connection], Sequence[RecordBody]],
         *,
         actor: str | None = None,
-        alongside: Callable[[Connection], None] | None = None,
+        alongside: Alongside | None = None,
     ) -> list[Appended]:
         """Append the records ``derive`` computes from what the ledger holds, reading and
         appending in one write transaction.
@@ -350,8 +359,7 @@ class Ledger:
         no other writer (thread or process) changes what it reads before its records are
         appended: OpenLineage events of one run, merged into the run's current record, stay
         merged when several servers take events at once. An error it raises appends nothing.
-        ``alongside`` writes whatever else must commit with the records, or not at all
-        (the server's access-log rows of the requests that sent them).
+        ``alongside`` is as for ``append_many``.
         """
         key = self._signing_key()  # (read before taking the lock)
         with _gc_paused(), db_errors(self._where), write_transaction(self.engine) as conn:
@@ -359,7 +367,7 @@ class Ledger:
             prepared = _prepare(list(derive(conn)))
             results = self._append_locked(conn, key, state, prepared, actor, None)
             if alongside is not None:
-                alongside(conn)
+                alongside(conn, results)
             return results
 
     def _append_locked(
@@ -902,4 +910,4 @@ def _read_meta(conn: Connection) -> dict[str, str]:
     return {row.key: row.value for row in conn.execute(select(t.meta.c.key, t.meta.c.value))}
 
 
-__all__ = ["Appended", "Ledger", "Progress"]
+__all__ = ["Alongside", "Appended", "Ledger", "Progress"]

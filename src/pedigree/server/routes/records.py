@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from sqlalchemy import Connection
 
 from pedigree.errors import ProofError, RecordError
 from pedigree.ledger import commitments
 from pedigree.ledger.commitments import Disclosure
 from pedigree.model import Agent, Annotation, RecordBody, parse_submission
-from pedigree.server import views
+from pedigree.server import access_log, views
 from pedigree.server.auth import GOVERNANCE_KINDS, Permission, Principal
 from pedigree.server.deps import LedgerDep, PrincipalDep, forbidden, note, require
 from pedigree.server.routes.common import API, STRICT
+from pedigree.store import Appended
 
 router = APIRouter(prefix=API, dependencies=STRICT)
 
@@ -134,21 +136,32 @@ def post_records(
     _check_write(principal, bodies, views.Namespaces(ledger))
     disclosures = _disclosures(payload.disclosures, bodies)
     keys = [s.idempotency_key for s in payload.records]
+
+    def logged(conn: Connection, results: list[Appended]) -> None:
+        """The request's access-log row, committed with its records."""
+        note(request, _span(results))
+        access_log.write(conn, [access_log.from_scope(request.scope, status.HTTP_200_OK)])
+
     results = ledger.append_many(
         bodies,
         actor=principal.actor,
         disclosures=disclosures,
         idempotency_keys=keys if any(k is not None for k in keys) else None,
+        alongside=logged,
     )
-    seqs = [r.seq for r in results]
-    span = f"{min(seqs)}-{max(seqs)}" if len(set(seqs)) > 1 else str(seqs[0])
-    note(request, f"records {span}")
+    request.state.access_logged = True
     return {
         "results": [
             {"idempotency_key": key, "seq": r.seq, "existing": r.existing}
             for key, r in zip(keys, results, strict=True)
         ]
     }
+
+
+def _span(results: list[Appended]) -> str:
+    """The records a request wrote, for its access-log row: ``records 5-7``."""
+    seqs = [r.seq for r in results]
+    return "records " + (f"{min(seqs)}-{max(seqs)}" if len(set(seqs)) > 1 else str(seqs[0]))
 
 
 @router.get(
