@@ -9,8 +9,8 @@ with the rows of concurrent requests. So every write a client saw acknowledged i
 log even if the server is killed the next instant; only the last ``interval`` of reads can
 be lost. Each row's ``hash`` is SHA-256(previous row's hash ‖ canonical JSON of the row),
 written under the database's write lock, so rows from several server processes still form
-one chain; database triggers refuse UPDATE and DELETE. ``verify`` recomputes the chain and names the first
-row that does not match.
+one chain; database triggers refuse UPDATE and DELETE. ``verify`` recomputes the chain and
+names the first row that does not match.
 """
 
 from __future__ import annotations
