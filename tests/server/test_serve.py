@@ -73,6 +73,13 @@ def _store_options(store_args: dict[str, str | None]) -> list[str]:
     return options
 
 
+def _spawn(command: list[str]) -> subprocess.Popen[str]:
+    """A server process in a session of its own (so the test can signal its workers too)."""
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+
+
 def _wait_ready(server: subprocess.Popen[str], base: str, verify: bool | ssl.SSLContext) -> None:
     deadline = time.monotonic() + 60
     while True:
@@ -100,13 +107,7 @@ def test_serve_with_workers_writes_one_linear_log(
         tls = ["--tls-cert", str(cert), "--tls-key", str(key)]
         verify, scheme = ssl.create_default_context(cafile=str(cert)), "https"
     command = [sys.executable, "-m", "pedigree", "serve", "--port", str(port), "--workers", "2"]
-    server = subprocess.Popen(
-        [*command, "--log-level", "warning", *tls, *_store_options(store_args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    server = _spawn([*command, "--log-level", "warning", *tls, *_store_options(store_args)])
     base = f"{scheme}://127.0.0.1:{port}"
     try:
         _wait_ready(server, base, verify)
@@ -185,13 +186,7 @@ def test_an_acknowledged_write_is_in_the_access_log_even_if_the_server_is_killed
     token, info = tokens.create(ledger, role="engineer")
     port = _free_port()
     where = [str(store_args["store"]), store_args["database_url"] or "", str(port)]
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE_WITH_SLOW_LOG, *where],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    server = _spawn([sys.executable, "-c", SERVE_WITH_SLOW_LOG, *where])
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(server, base, True)
