@@ -96,3 +96,58 @@ def test_a_lone_request_keeps_its_own_error_message(ledger: Ledger) -> None:
     committer = GroupCommit(ledger)
     with pytest.raises(RecordError, match="runId"):
         committer.ingest([{**event("START", "x", 1), "run": {}}], "tester", single=True)
+
+
+def test_requests_awaited_on_an_event_loop_share_the_writer_thread(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``submit`` (what the routes await): concurrent requests on one event loop are
+    answered each with its own results, and need no thread of their own while waiting."""
+    import asyncio
+
+    sizes: list[int] = []
+    real = openlineage.ingest
+
+    def counting(led: Ledger, events: Any, **kw: Any) -> Any:
+        sizes.append(1 if isinstance(events, dict) else len(events))
+        return real(led, events, **kw)
+
+    monkeypatch.setattr(openlineage, "ingest", counting)
+    committer = GroupCommit(ledger)
+    run_ids = [str(uuid.uuid4()) for _ in range(12)]
+
+    async def main() -> list[Any]:
+        threads_before = threading.active_count()
+        waiting = [
+            asyncio.ensure_future(
+                committer.submit([event("START", run_id, k)], "tester", single=True)
+            )
+            for k, run_id in enumerate(run_ids)
+        ]
+        await asyncio.sleep(0)
+        assert threading.active_count() <= threads_before + 1  # the one writer thread
+        bad = committer.submit([{**event("START", "x", 99), "run": {}}], "tester", single=True)
+        return await asyncio.gather(*waiting, bad, return_exceptions=True)
+
+    answers = asyncio.run(main())
+    assert isinstance(answers[-1], RecordError) and "runId" in str(answers[-1])
+    for run_id, answer in zip(run_ids, answers[:-1], strict=True):
+        assert len(answer) == 1 and answer[0].run_id == run_id and answer[0].appended >= 1
+    assert sum(sizes) >= 13 and len(sizes) < 13 + 12  # some requests shared a transaction
+    assert ledger.audit().ok
+
+
+def test_close_records_what_is_queued_and_a_later_request_starts_again(ledger: Ledger) -> None:
+    def writers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "pedigree-group-commit"}
+
+    before = writers()
+    committer = GroupCommit(ledger)
+    first = committer.ingest([event("START", str(uuid.uuid4()), 1)], "tester", single=True)
+    assert len(writers() - before) == 1
+    committer.close()
+    assert writers() == before  # stopped
+    again = committer.ingest([event("START", str(uuid.uuid4()), 2)], "tester", single=True)
+    assert first[0].appended >= 1 and again[0].appended >= 1
+    committer.close()
+    assert writers() == before

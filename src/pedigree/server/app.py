@@ -182,6 +182,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.group_commit.close()
             writer.close()
             if owned:
                 ledger.close()

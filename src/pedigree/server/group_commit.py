@@ -1,20 +1,25 @@
 """Group commit for OpenLineage ingest: concurrent requests share one transaction.
 
 Each request's events would otherwise be one append of their own, with its own lookups,
-its own signed head and its own commit (a disk flush on SQLite). Here the first request
-to arrive becomes the leader and records everything queued by then in one ``ingest``
-call; requests that arrive while it commits wait and go together in the next one. At low
-load nothing waits (a lone request leads at once); under load the fixed cost of a commit
-is shared by every request in it. Each request still gets its own answer: when the
-combined append is refused (one request's event contradicts what is recorded), each
-request in it is retried alone, so only the faulty one fails, with its own message.
-A request's access-log row, when given, commits in the same transaction as its events.
+its own signed head and its own commit (a disk flush on SQLite). Here one writer thread
+records everything queued by the time it is free in one ``ingest`` call; requests that
+arrive while it commits wait and go together in the next one. At low load nothing waits
+(a lone request is taken at once); under load the fixed cost of a commit is shared by
+every request in it. Each request still gets its own answer: when the combined append is
+refused (one request's event contradicts what is recorded), each request in it is retried
+alone, so only the faulty one fails, with its own message. A request's access-log row,
+when given, commits in the same transaction as its events.
+
+The server's routes await ``submit`` on the event loop: the request needs no thread of its
+own while it waits, and one wake-up per commit answers every request in it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,23 +37,32 @@ class _Submission:
     actor: str
     single: bool
     access: dict[str, Any] | None
+    settle: Callable[[], None]
+    """Called by the writer thread once ``results`` or ``error`` is set."""
     results: list[Any] | None = None
     error: BaseException | None = None
-    done: bool = False
     size: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.size = len(self.events)
 
+    def outcome(self) -> list[Any]:
+        if self.error is not None:
+            raise self.error
+        assert self.results is not None
+        return self.results
+
 
 class GroupCommit:
-    """``ingest(events, actor)`` with concurrent callers' events appended together."""
+    """``ingest(events, actor)`` (or ``await submit(...)``) with concurrent callers' events
+    appended together by one writer thread, started on first use; ``close`` stops it."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._lock = threading.Condition()
         self._queue: list[_Submission] = []
-        self._leading = False
+        self._thread: threading.Thread | None = None
+        self._closed = False
 
     def ingest(
         self,
@@ -60,27 +74,72 @@ class GroupCommit:
     ) -> list[Any]:
         """The events' results once committed, with ``access`` (an access-log row) in the
         same transaction; an error means neither was written."""
-        mine = _Submission(events, actor, single, access)
+        done = threading.Event()
+        mine = _Submission(events, actor, single, access, done.set)
+        self._enqueue(mine)
+        done.wait()
+        return mine.outcome()
+
+    async def submit(
+        self,
+        events: list[Any],
+        actor: str,
+        *,
+        single: bool = False,
+        access: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        """``ingest`` for the event loop: waits without holding a thread."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def settle() -> None:
+            loop.call_soon_threadsafe(_resolve, future)
+
+        mine = _Submission(events, actor, single, access, settle)
+        self._enqueue(mine)
+        await future
+        return mine.outcome()
+
+    def close(self) -> None:
+        """Record what is queued, then stop the writer thread (a later request starts
+        another: an app's lifespan may run more than once)."""
         with self._lock:
-            self._queue.append(mine)
+            self._closed = True
+            self._lock.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        with self._lock:
+            self._closed, self._thread = False, None
+
+    def _enqueue(self, item: _Submission) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the server is shutting down")
+            self._queue.append(item)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="pedigree-group-commit", daemon=True
+                )
+                self._thread.start()
+            self._lock.notify()
+
+    def _run(self) -> None:
         while True:
             with self._lock:
-                while self._leading and not mine.done:
+                while not self._queue and not self._closed:
                     self._lock.wait()
-                if mine.done:
-                    break
-                self._leading = True  # lead: take what is queued (a bounded part of it)
+                if not self._queue:
+                    return
                 batch, self._queue = _take(self._queue)
             try:
                 self._record(batch)
-            finally:
-                with self._lock:
-                    self._leading = False
-                    self._lock.notify_all()
-        if mine.error is not None:
-            raise mine.error
-        assert mine.results is not None
-        return mine.results
+            except BaseException as exc:  # (never leave a request waiting)
+                for item in batch:
+                    if item.results is None and item.error is None:
+                        item.error = exc
+            for item in batch:
+                item.settle()
 
     def _record(self, batch: list[_Submission]) -> None:
         from pedigree.interop import openlineage
@@ -117,9 +176,11 @@ class GroupCommit:
             except BaseException as exc:
                 for item in items:
                     item.error = exc
-        with self._lock:
-            for item in batch:
-                item.done = True
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # (not when the request was cancelled meanwhile)
+        future.set_result(None)
 
 
 def _logging(items: list[_Submission]) -> Alongside:

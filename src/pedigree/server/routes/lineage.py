@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 
 from pedigree.errors import RecordError
 from pedigree.server import access_log, marquez, views
@@ -60,20 +61,23 @@ def _event_namespaces(event: Any) -> set[str]:
     return found
 
 
-def _ingest(
+async def _ingest(
     request: Request, ledger: Ledger, principal: Principal, events: list[Any], *, batch: bool
 ) -> dict[str, Any]:
+    """Runs on the event loop: the group commit's writer thread does the appending."""
     try:
         from pedigree.interop import openlineage
     except ImportError:
         raise HTTPException(
             status.HTTP_501_NOT_IMPLEMENTED, "OpenLineage ingest is not available in this build"
         ) from None
-    if principal.scoped:
-        _check_scope(ledger, principal, events, getattr(openlineage, "to_records", None))
+    if principal.scoped:  # (reads the ledger: off the event loop)
+        await run_in_threadpool(
+            _check_scope, ledger, principal, events, getattr(openlineage, "to_records", None)
+        )
     committer: GroupCommit = request.app.state.group_commit
     row = access_log.from_scope(request.scope, status.HTTP_201_CREATED)
-    results = committer.ingest(events, principal.actor, single=not batch, access=row)
+    results = await committer.submit(events, principal.actor, single=not batch, access=row)
     request.state.access_logged = True  # (committed with the events)
     return {"accepted": len(events), "results": [_result(r) for r in results or []]}
 
@@ -115,7 +119,7 @@ def _result(item: Any) -> Any:
     status_code=201,
     summary="Record one OpenLineage run event (the endpoint OpenLineage emitters call)",
 )
-def post_lineage(
+async def post_lineage(
     request: Request,
     ledger: LedgerDep,
     principal: Annotated[Principal, require(Permission.write_lineage)],
@@ -124,7 +128,7 @@ def post_lineage(
     job = event.get("job")
     if isinstance(job, dict):
         note(request, f"job:{job.get('namespace')}:{job.get('name')}")
-    return _ingest(request, ledger, principal, [event], batch=False)
+    return await _ingest(request, ledger, principal, [event], batch=False)
 
 
 @router.post(
@@ -132,7 +136,7 @@ def post_lineage(
     status_code=201,
     summary="Record several OpenLineage events atomically (all or none)",
 )
-def post_lineage_batch(
+async def post_lineage_batch(
     request: Request,
     ledger: LedgerDep,
     principal: Annotated[Principal, require(Permission.write_lineage)],
@@ -141,4 +145,4 @@ def post_lineage_batch(
         Body(min_length=1, max_length=10_000, description="A JSON array of OpenLineage events."),
     ],
 ) -> dict[str, Any]:
-    return _ingest(request, ledger, principal, list(events), batch=True)
+    return await _ingest(request, ledger, principal, list(events), batch=True)
