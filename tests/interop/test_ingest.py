@@ -402,6 +402,43 @@ def test_ledger_refusals_name_the_event(ledger: Ledger) -> None:
     assert ledger.size == 0
 
 
+def test_a_revision_repeating_its_edges_reads_nothing_again_and_one_closing_a_cycle_is_refused(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COMPLETE that uses and generates what its START did is checked against the run
+    record read for merging: no second read of it, no cycle walk. A revision that adds an
+    input is walked, and refused when that input lies downstream of the run."""
+    from sqlalchemy import event
+
+    from pedigree.store import projection
+
+    walks: list[Any] = []
+    real_walk = projection.walk
+    monkeypatch.setattr(projection, "walk", lambda *a, **k: walks.append(a) or real_walk(*a, **k))
+    by_seq: list[str] = []
+
+    def statement(conn: Any, cursor: Any, sql: str, *rest: Any) -> None:
+        if "FROM records" in sql and "WHERE records.seq =" in sql:
+            by_seq.append(sql)
+
+    event.listen(ledger.engine, "before_cursor_execute", statement)
+    declared = {"version": facet(datasetVersion="1")}
+    w, x, y = (dataset(name, facets=declared) for name in ("w", "x", "y"))
+    a = uuid.uuid4()
+    ingest(ledger, run_event("START", a, job="a", inputs=[w], outputs=[x]))
+    ingest(ledger, run_event("COMPLETE", uuid.uuid4(), job="b", inputs=[x], outputs=[y]))
+    walks.clear()
+    by_seq.clear()
+    [done] = ingest(ledger, run_event("COMPLETE", a, job="a", inputs=[w], outputs=[x]))
+    assert walks == [] and by_seq == []
+    assert done.appended == 1 and current(ledger, a).status == "completed"
+    size = ledger.size
+    with pytest.raises(LineageCycleError, match="circular"):  # y is downstream of a's x
+        ingest(ledger, run_event("COMPLETE", a, job="a", inputs=[w, y], outputs=[x]))
+    assert walks and ledger.size == size and ledger.audit().ok
+    event.remove(ledger.engine, "before_cursor_execute", statement)
+
+
 def test_results_serialise_for_the_http_layer(ledger: Ledger) -> None:
     run_id = uuid.uuid4()
     [result] = ingest(ledger, run_event("START", run_id, outputs=[dataset("t")]))

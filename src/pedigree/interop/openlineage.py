@@ -342,7 +342,9 @@ class _State:
                 self.latest[key] = record.version
 
 
-def _load(conn: Connection, events: list[Event]) -> _State:
+def _load(conn: Connection, events: list[Event], read: dict[int, lookup.Read]) -> _State:
+    """What the ledger holds about the events' runs, datasets and jobs (the run records
+    read go into ``read``)."""
     runs: set[str] = set()
     datasets: set[Key] = set()
     versions: set[str] = {UNVERSIONED}
@@ -367,6 +369,7 @@ def _load(conn: Connection, events: list[Event]) -> _State:
     found = lookup.load(
         conn, runs=runs, datasets=datasets, versions=versions, jobs=jobs, placeholder=UNVERSIONED
     )
+    read.update(found.read)
     return _State(found.runs, found.kinds, found.latest, found.versions, found.jobs)
 
 
@@ -802,10 +805,12 @@ def ingest(
         return []
     owner: list[int] = []
     warnings: list[list[str]] = []
+    read: dict[int, lookup.Read] = {}
 
     def derive(conn: Connection) -> list[RecordBody]:
         """The events' records, from the runs and versions recorded (read under the lock)."""
-        mapper = _Mapper(_load(conn, parsed))
+        read.clear()
+        mapper = _Mapper(_load(conn, parsed, read))
         records: list[RecordBody] = []
         owner.clear()
         warnings.clear()
@@ -821,7 +826,7 @@ def ingest(
 
     with _LOCK:
         try:
-            appended = ledger.append_derived(derive, actor=actor, alongside=alongside)
+            appended = ledger.append_derived(derive, actor=actor, alongside=alongside, read=read)
         except EventError:
             raise
         except RecordError as exc:

@@ -15,7 +15,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,7 +75,7 @@ from pedigree.store.engine import (
 )
 from pedigree.store.keys import create_signing_key, load_public_key_file, load_signing_key
 from pedigree.store.nodes import Selection, resolve
-from pedigree.store.projection import Projector
+from pedigree.store.projection import Projector, Read
 
 TILE_LEVEL = 8
 """Perfect subtrees of this level and above are stored; smaller ones are rehashed from
@@ -351,6 +351,7 @@ class Ledger:
         *,
         actor: str | None = None,
         alongside: Alongside | None = None,
+        read: Mapping[int, Read] | None = None,
     ) -> list[Appended]:
         """Append the records ``derive`` computes from what the ledger holds, reading and
         appending in one write transaction.
@@ -359,13 +360,15 @@ class Ledger:
         no other writer (thread or process) changes what it reads before its records are
         appended: OpenLineage events of one run, merged into the run's current record, stay
         merged when several servers take events at once. An error it raises appends nothing.
-        ``alongside`` is as for ``append_many``.
+        ``alongside`` is as for ``append_many``. ``read`` may hold records ``derive`` has
+        read (by seq, filled in by the time it returns), so checking the new ones against
+        them reads nothing again.
         """
         key = self._signing_key()  # (read before taking the lock)
         with _gc_paused(), db_errors(self._where), write_transaction(self.engine) as conn:
             state = self._state(conn, lock=True)
             prepared = _prepare(list(derive(conn)))
-            results = self._append_locked(conn, key, state, prepared, actor, None)
+            results = self._append_locked(conn, key, state, prepared, actor, None, read)
             if alongside is not None:
                 alongside(conn, results)
             return results
@@ -378,6 +381,7 @@ class Ledger:
         prepared: list[tuple[str, bytes, RecordBody]],
         actor: str | None,
         keys: list[tuple[str, bytes] | None] | None,
+        read: Mapping[int, Read] | None = None,
     ) -> list[Appended]:
         """Number, hash, project and sign ``prepared`` records (the write lock is held)."""
         actor = actor or self.actor
@@ -387,7 +391,7 @@ class Ledger:
         now = format_time(now_dt)
         if now < state.last_time:  # the clock stepped back: keep log time monotonic
             now, now_dt = state.last_time, parse_time(state.last_time)
-        projector = Projector(conn)
+        projector = Projector(conn, read)
         projector.prefetch(body for _, _, body in prepared)
         size, frontier = state.size, state.frontier
         rows: list[dict[str, Any]] = []

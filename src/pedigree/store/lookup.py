@@ -1,6 +1,7 @@
 """What the ledger already holds about named runs, datasets and jobs, in a few batched
 queries: the current record of each run, each dataset's kind and newest version, and
-the bodies of candidate versions.
+the bodies of candidate versions. The records read are handed on to the append
+(``Found.read``), which then need not read them again.
 
 The OpenLineage mapping needs this to merge an event into its run's current record and
 to link an input without a version to the newest one recorded. It runs inside the write
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from pedigree.model import EntityVersion, LogEntry, Run
 from pedigree.store import schema as t
 from pedigree.store.engine import key_chunks
+from pedigree.store.projection import Read
 
 
 @dataclass(slots=True)
@@ -30,6 +32,8 @@ class Found:
     latest: dict[tuple[str, str], str] = field(default_factory=dict)
     versions: dict[tuple[str, str, str], EntityVersion] = field(default_factory=dict)
     jobs: set[tuple[str, str]] = field(default_factory=set)
+    read: dict[int, Read] = field(default_factory=dict)
+    """The run records read, by seq (for ``Ledger.append_derived(read=)``)."""
 
 
 def _body(row: Any) -> Any:
@@ -40,7 +44,7 @@ r, v, d, j, rec = t.runs, t.versions, t.datasets, t.jobs, t.records
 _KEYS = bindparam("keys", expanding=True)
 # Built once: constructing and cache-keying these per request cost more than running them.
 _Q_RUNS = (
-    select(rec.c.canonical, rec.c.leaf_hash)
+    select(rec.c.seq, rec.c.canonical, rec.c.leaf_hash, rec.c.actor, rec.c.schema, rec.c.time)
     .join(r, r.c.seq == rec.c.seq)
     .where(r.c.run_id.in_(_KEYS), r.c.superseded_seq.is_(None))
 )
@@ -77,6 +81,7 @@ def load(
             body = _body(row)
             if isinstance(body, Run):
                 found.runs[str(body.run_id)] = body
+                found.read[row.seq] = Read(row, body)
     ids: dict[int, tuple[str, str]] = {}
     for chunk in key_chunks({name for _, name in datasets}):
         for row in conn.execute(_Q_DATASETS, {"keys": chunk}):
@@ -97,3 +102,6 @@ def load(
             if (row.namespace, row.name) in jobs:
                 found.jobs.add((row.namespace, row.name))
     return found
+
+
+__all__ = ["Found", "Read", "load"]

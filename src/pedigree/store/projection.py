@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
@@ -58,13 +58,24 @@ class _Identity:
     seq: int
 
 
+class Read(NamedTuple):
+    """A record read from the log: its row (``canonical``, ``leaf_hash``, ``actor``,
+    ``schema``, ``time``) and its parsed body."""
+
+    row: Any
+    body: RecordBody
+
+
 def _fmt(ref: VersionRef) -> str:
     return f"{ref.namespace}:{ref.name}@{ref.version}"
 
 
 class Projector:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, read: Mapping[int, Read] | None = None) -> None:
+        """``read``: records the caller has already read in this transaction, by seq, so
+        checking a revision against its predecessor reads nothing again."""
         self.conn = conn
+        self._read: Mapping[int, Read] = read or {}
         self.inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
         self.updates: list[tuple[Any, dict[str, int]]] = []  # (statement, its parameters)
         self._datasets: dict[tuple[str, str], tuple[int, str] | None] = {}
@@ -273,10 +284,17 @@ class Projector:
         return self._annotations[annotation_id]
 
     def _body_at(self, seq: int) -> RecordBody:
-        if seq not in self._bodies:
+        body = self._body_at_hand(seq)
+        if body is None:
             row = self.conn.execute(_Q_RECORD, {"seq": seq}).one()
-            self._bodies[seq] = LogEntry.from_canonical(row.canonical, row.leaf_hash).body
-        return self._bodies[seq]
+            body = self._bodies[seq] = LogEntry.from_canonical(row.canonical, row.leaf_hash).body
+        return body
+
+    def _body_at_hand(self, seq: int) -> RecordBody | None:
+        """Record ``seq``'s body if written or read in this transaction (no query)."""
+        if seq in self._bodies:
+            return self._bodies[seq]
+        return self._read[seq].body if seq in self._read else None
 
     def _holds(self, seq: int, body: RecordBody, canonical: bytes | None) -> bool:
         """Whether record ``seq`` holds ``body`` (whose canonical bytes are ``canonical``).
@@ -289,7 +307,9 @@ class Projector:
         """
         if canonical is None or seq in self._bodies:
             return self._body_at(seq) == body
-        row = self.conn.execute(_Q_RECORD, {"seq": seq}).one()
+        row = self._read[seq].row if seq in self._read else None
+        if row is None:
+            row = self.conn.execute(_Q_RECORD, {"seq": seq}).one()
         if row.schema == body.schema_id():
             stored = Envelope(row.actor, row.time).body_of(
                 as_bytes(row.canonical), schema=row.schema, seq=seq
@@ -406,7 +426,8 @@ class Projector:
                 )
         inputs = [(self.version_id(io, "run input"), io) for io in body.inputs]
         outputs = [(self.version_id(io, "run output"), io) for io in body.outputs]
-        self._check_cycle(run_id, node_id, inputs, outputs)
+        if previous is None or not _adds_no_edge(self._body_at_hand(previous.seq), body):
+            self._check_cycle(run_id, node_id, inputs, outputs)
 
         if previous is not None:
             self.updates.append((_U_SUPERSEDE[t.runs], {"old": previous.seq, "new": seq}))
@@ -601,6 +622,23 @@ _Q_RECORD = select(
     t.records.c.schema,
     t.records.c.time,
 ).where(t.records.c.seq == bindparam("seq"))
+
+
+def _adds_no_edge(previous: RecordBody | None, body: Run) -> bool:
+    """Whether revision ``body`` of a run only uses and generates versions its current
+    revision ``previous`` already does: its edges are all live already, so it cannot close
+    a cycle and needs no walk (a run's START then COMPLETE, typically)."""
+
+    def sides(run: Run) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+        return (
+            {(io.namespace, io.name, io.version) for io in run.inputs},
+            {(io.namespace, io.name, io.version) for io in run.outputs},
+        )
+
+    if not isinstance(previous, Run):
+        return False
+    (new_in, new_out), (old_in, old_out) = sides(body), sides(previous)
+    return new_in <= old_in and new_out <= old_out
 
 
 def _identity_of_revisions(revisions: Sequence[Any]) -> _Identity | None:
