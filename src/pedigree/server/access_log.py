@@ -32,7 +32,7 @@ from pedigree.ledger.canonical import canonical_json
 from pedigree.model import format_time, parse_time
 from pedigree.store import Ledger
 from pedigree.store import schema as t
-from pedigree.store.engine import db_errors, write_transaction
+from pedigree.store.engine import bulk_insert, db_errors, write_transaction
 
 log = logging.getLogger("pedigree.server.access")
 
@@ -100,21 +100,24 @@ def from_scope(scope: Scope, status: int) -> dict[str, Any]:
     )
 
 
+_LOCK_CHAIN = text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})")
+_Q_LAST = select(t.access_log.c.hash).order_by(t.access_log.c.id.desc()).limit(1)
+# (built once: every ingest transaction runs them)
+
+
 def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Append rows to the chain; ``conn`` must be inside a write transaction."""
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
-    last = conn.execute(
-        select(t.access_log.c.hash).order_by(t.access_log.c.id.desc()).limit(1)
-    ).scalar()
+        conn.execute(_LOCK_CHAIN)
+    last = conn.execute(_Q_LAST).scalar()
     previous = bytes(last) if last is not None else GENESIS
     chained = []
     for row in rows:
         previous = row_hash(previous, row)
         chained.append({**row, "hash": previous})
-    conn.execute(t.access_log.insert(), chained)
+    bulk_insert(conn, t.access_log, chained)
 
 
 def append(ledger: Ledger, rows: list[dict[str, Any]]) -> None:
