@@ -402,7 +402,7 @@ def test_ledger_refusals_name_the_event(ledger: Ledger) -> None:
     assert ledger.size == 0
 
 
-def test_a_revision_repeating_its_edges_reads_nothing_again_and_one_closing_a_cycle_is_refused(
+def test_a_revision_repeating_its_edges_looks_nothing_up_again_and_one_closing_a_cycle_is_refused(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A COMPLETE that uses and generates what its START did is checked against the run
@@ -416,10 +416,13 @@ def test_a_revision_repeating_its_edges_reads_nothing_again_and_one_closing_a_cy
     real_walk = projection.walk
     monkeypatch.setattr(projection, "walk", lambda *a, **k: walks.append(a) or real_walk(*a, **k))
     by_seq: list[str] = []
+    selects: list[str] = []
 
     def statement(conn: Any, cursor: Any, sql: str, *rest: Any) -> None:
         if "FROM records" in sql and "WHERE records.seq =" in sql:
             by_seq.append(sql)
+        if sql.lstrip().startswith("SELECT"):
+            selects.append(" ".join(sql.split()))
 
     event.listen(ledger.engine, "before_cursor_execute", statement)
     declared = {"version": facet(datasetVersion="1")}
@@ -429,8 +432,13 @@ def test_a_revision_repeating_its_edges_reads_nothing_again_and_one_closing_a_cy
     ingest(ledger, run_event("COMPLETE", uuid.uuid4(), job="b", inputs=[x], outputs=[y]))
     walks.clear()
     by_seq.clear()
+    selects.clear()
     [done] = ingest(ledger, run_event("COMPLETE", a, job="a", inputs=[w], outputs=[x]))
     assert walks == [] and by_seq == []
+    # The projection reuses what the mapping looked up: one query per table, not two.
+    for table in ("jobs", "datasets"):
+        assert sum(f"FROM {table} " in q for q in selects) == 1, selects
+    assert sum("FROM runs " in q or "JOIN runs " in q for q in selects) == 1, selects
     assert done.appended == 1 and current(ledger, a).status == "completed"
     size = ledger.size
     with pytest.raises(LineageCycleError, match="circular"):  # y is downstream of a's x

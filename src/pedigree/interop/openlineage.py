@@ -342,9 +342,9 @@ class _State:
                 self.latest[key] = record.version
 
 
-def _load(conn: Connection, events: list[Event], read: dict[int, lookup.Read]) -> _State:
-    """What the ledger holds about the events' runs, datasets and jobs (the run records
-    read go into ``read``)."""
+def _load(conn: Connection, events: list[Event], known: lookup.Found) -> _State:
+    """What the ledger holds about the events' runs, datasets and jobs (looked up into
+    ``known``, for the append to reuse)."""
     runs: set[str] = set()
     datasets: set[Key] = set()
     versions: set[str] = {UNVERSIONED}
@@ -359,7 +359,8 @@ def _load(conn: Connection, events: list[Event], read: dict[int, lookup.Read]) -
             parent = (data["run"].get("facets") or {}).get("parent")
             if parent is not None:
                 runs.add(str(uuid.UUID(parent["run"]["runId"])))
-        elif event.type == "JobEvent":
+                jobs.add((parent["job"]["namespace"], parent["job"]["name"]))
+        if event.type in ("RunEvent", "JobEvent"):
             jobs.add((data["job"]["namespace"], data["job"]["name"]))
         for _, dataset in _datasets(event.type, data):
             datasets.add((dataset["namespace"], dataset["name"]))
@@ -367,9 +368,14 @@ def _load(conn: Connection, events: list[Event], read: dict[int, lookup.Read]) -
             if declared is not None:
                 versions.add(declared)
     found = lookup.load(
-        conn, runs=runs, datasets=datasets, versions=versions, jobs=jobs, placeholder=UNVERSIONED
+        conn,
+        runs=runs,
+        datasets=datasets,
+        versions=versions,
+        jobs=jobs,
+        placeholder=UNVERSIONED,
+        into=known,
     )
-    read.update(found.read)
     return _State(found.runs, found.kinds, found.latest, found.versions, found.jobs)
 
 
@@ -805,12 +811,11 @@ def ingest(
         return []
     owner: list[int] = []
     warnings: list[list[str]] = []
-    read: dict[int, lookup.Read] = {}
+    known = lookup.Found()
 
     def derive(conn: Connection) -> list[RecordBody]:
         """The events' records, from the runs and versions recorded (read under the lock)."""
-        read.clear()
-        mapper = _Mapper(_load(conn, parsed, read))
+        mapper = _Mapper(_load(conn, parsed, known))
         records: list[RecordBody] = []
         owner.clear()
         warnings.clear()
@@ -826,7 +831,7 @@ def ingest(
 
     with _LOCK:
         try:
-            appended = ledger.append_derived(derive, actor=actor, alongside=alongside, read=read)
+            appended = ledger.append_derived(derive, actor=actor, alongside=alongside, known=known)
         except EventError:
             raise
         except RecordError as exc:

@@ -15,7 +15,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -74,8 +74,9 @@ from pedigree.store.engine import (
     write_transaction,
 )
 from pedigree.store.keys import create_signing_key, load_public_key_file, load_signing_key
+from pedigree.store.lookup import Found
 from pedigree.store.nodes import Selection, resolve
-from pedigree.store.projection import Projector, Read
+from pedigree.store.projection import Projector
 
 TILE_LEVEL = 8
 """Perfect subtrees of this level and above are stored; smaller ones are rehashed from
@@ -351,7 +352,7 @@ class Ledger:
         *,
         actor: str | None = None,
         alongside: Alongside | None = None,
-        read: Mapping[int, Read] | None = None,
+        known: Found | None = None,
     ) -> list[Appended]:
         """Append the records ``derive`` computes from what the ledger holds, reading and
         appending in one write transaction.
@@ -360,15 +361,14 @@ class Ledger:
         no other writer (thread or process) changes what it reads before its records are
         appended: OpenLineage events of one run, merged into the run's current record, stay
         merged when several servers take events at once. An error it raises appends nothing.
-        ``alongside`` is as for ``append_many``. ``read`` may hold records ``derive`` has
-        read (by seq, filled in by the time it returns), so checking the new ones against
-        them reads nothing again.
+        ``alongside`` is as for ``append_many``. ``known`` may be what ``derive`` looked up
+        (``lookup.load(into=known)``), so projecting its records looks none of it up again.
         """
         key = self._signing_key()  # (read before taking the lock)
         with _gc_paused(), db_errors(self._where), write_transaction(self.engine) as conn:
             state = self._state(conn, lock=True)
             prepared = _prepare(list(derive(conn)))
-            results = self._append_locked(conn, key, state, prepared, actor, None, read)
+            results = self._append_locked(conn, key, state, prepared, actor, None, known)
             if alongside is not None:
                 alongside(conn, results)
             return results
@@ -381,7 +381,7 @@ class Ledger:
         prepared: list[tuple[str, bytes, RecordBody]],
         actor: str | None,
         keys: list[tuple[str, bytes] | None] | None,
-        read: Mapping[int, Read] | None = None,
+        known: Found | None = None,
     ) -> list[Appended]:
         """Number, hash, project and sign ``prepared`` records (the write lock is held)."""
         actor = actor or self.actor
@@ -391,7 +391,7 @@ class Ledger:
         now = format_time(now_dt)
         if now < state.last_time:  # the clock stepped back: keep log time monotonic
             now, now_dt = state.last_time, parse_time(state.last_time)
-        projector = Projector(conn, read)
+        projector = Projector(conn, known)
         projector.prefetch(body for _, _, body in prepared)
         size, frontier = state.size, state.frontier
         rows: list[dict[str, Any]] = []

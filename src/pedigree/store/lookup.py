@@ -1,39 +1,61 @@
 """What the ledger already holds about named runs, datasets and jobs, in a few batched
 queries: the current record of each run, each dataset's kind and newest version, and
-the bodies of candidate versions. The records read are handed on to the append
-(``Found.read``), which then need not read them again.
+the bodies of candidate versions.
 
 The OpenLineage mapping needs this to merge an event into its run's current record and
 to link an input without a version to the newest one recorded. It runs inside the write
 transaction of ``Ledger.append_derived``, so what it reads cannot change before the
-merged records are appended.
+merged records are appended; and it hands what it read on to that append
+(``append_derived(known=)``), whose projection then need not look it up again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from pedigree.model import EntityVersion, LogEntry, Run
+from pedigree.model import EntityVersion, LogEntry, RecordBody, Run
 from pedigree.store import schema as t
 from pedigree.store.engine import key_chunks
-from pedigree.store.projection import Read
+
+Key = tuple[str, str]
+
+
+class Read(NamedTuple):
+    """A record read from the log: its row (``canonical``, ``leaf_hash``, ``actor``,
+    ``schema``, ``time``) and its parsed body."""
+
+    row: Any
+    body: RecordBody
 
 
 @dataclass(slots=True)
 class Found:
     """Recorded state: current run records, dataset kinds, newest "real" versions and the
-    bodies of the candidate versions asked about."""
+    bodies of the candidate versions asked about; and, for the projection, the rows it
+    keys on (every key asked, ``None`` when not recorded)."""
 
     runs: dict[str, Run] = field(default_factory=dict)
-    kinds: dict[tuple[str, str], str] = field(default_factory=dict)
-    latest: dict[tuple[str, str], str] = field(default_factory=dict)
+    kinds: dict[Key, str] = field(default_factory=dict)
+    latest: dict[Key, str] = field(default_factory=dict)
     versions: dict[tuple[str, str, str], EntityVersion] = field(default_factory=dict)
-    jobs: set[tuple[str, str]] = field(default_factory=set)
+    jobs: set[Key] = field(default_factory=set)
     read: dict[int, Read] = field(default_factory=dict)
-    """The run records read, by seq (for ``Ledger.append_derived(read=)``)."""
+    """The current run records, by seq."""
+    run_rows: dict[str, Any] = field(default_factory=dict)
+    """Run id -> its current ``runs`` row (``node_id``, ``seq``, ``job_id``, ``kind``,
+    ``recorded_at``)."""
+    dataset_ids: dict[Key, tuple[int, str] | None] = field(default_factory=dict)
+    """(namespace, name) -> (dataset id, kind)."""
+    version_ids: dict[tuple[int, str], int | None] = field(default_factory=dict)
+    """(dataset id, version) -> version id, for every dataset found and version asked."""
+    job_ids: dict[Key, int | None] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        for each in fields(self):
+            getattr(self, each.name).clear()
 
 
 def _body(row: Any) -> Any:
@@ -44,7 +66,19 @@ r, v, d, j, rec = t.runs, t.versions, t.datasets, t.jobs, t.records
 _KEYS = bindparam("keys", expanding=True)
 # Built once: constructing and cache-keying these per request cost more than running them.
 _Q_RUNS = (
-    select(rec.c.seq, rec.c.canonical, rec.c.leaf_hash, rec.c.actor, rec.c.schema, rec.c.time)
+    select(
+        rec.c.seq,
+        rec.c.canonical,
+        rec.c.leaf_hash,
+        rec.c.actor,
+        rec.c.schema,
+        rec.c.time,
+        r.c.run_id,
+        r.c.node_id,
+        r.c.job_id,
+        r.c.kind,
+        r.c.recorded_at,
+    )
     .join(r, r.c.seq == rec.c.seq)
     .where(r.c.run_id.in_(_KEYS), r.c.superseded_seq.is_(None))
 )
@@ -57,50 +91,60 @@ _Q_NEWEST = select(v.c.dataset_id, v.c.version).where(
     )
 )
 _Q_VERSIONS = (
-    select(v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
+    select(v.c.id, v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
     .join(rec, rec.c.seq == v.c.id)
     .where(v.c.dataset_id.in_(_KEYS), v.c.version.in_(bindparam("versions", expanding=True)))
 )
-_Q_JOBS = select(j.c.namespace, j.c.name).where(j.c.name.in_(_KEYS))
+_Q_JOBS = select(j.c.id, j.c.namespace, j.c.name).where(j.c.name.in_(_KEYS))
 
 
 def load(
     conn: Connection,
     *,
     runs: set[str],
-    datasets: set[tuple[str, str]],
+    datasets: set[Key],
     versions: set[str],
-    jobs: set[tuple[str, str]],
+    jobs: set[Key],
     placeholder: str,
+    into: Found | None = None,
 ) -> Found:
-    """Look everything up on ``conn``. ``latest`` skips ``placeholder`` versions: an input
-    without a version prefers a real one."""
-    found = Found()
+    """Look everything up on ``conn`` (into ``into``, emptied first, if given). ``latest``
+    skips ``placeholder`` versions: an input without a version prefers a real one."""
+    found = into if into is not None else Found()
+    found.reset()
+    found.run_rows.update(dict.fromkeys(runs))
     for chunk in key_chunks(runs):
         for row in conn.execute(_Q_RUNS, {"keys": chunk}).all():
             body = _body(row)
             if isinstance(body, Run):
-                found.runs[str(body.run_id)] = body
+                found.runs[row.run_id] = body
                 found.read[row.seq] = Read(row, body)
-    ids: dict[int, tuple[str, str]] = {}
+                found.run_rows[row.run_id] = row
+    ids: dict[int, Key] = {}
+    found.dataset_ids.update(dict.fromkeys(datasets))
     for chunk in key_chunks({name for _, name in datasets}):
         for row in conn.execute(_Q_DATASETS, {"keys": chunk}):
             key = (row.namespace, row.name)
             if key in datasets:
                 ids[row.id] = key
                 found.kinds[key] = row.kind
+                found.dataset_ids[key] = (row.id, row.kind)
     for chunk in key_chunks(ids):
         for row in conn.execute(_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}):
             found.latest[ids[row.dataset_id]] = row.version
+    found.version_ids.update(dict.fromkeys((i, version) for i in ids for version in versions))
     for chunk in key_chunks(ids):
         for wanted in key_chunks(versions):
             rows = conn.execute(_Q_VERSIONS, {"keys": chunk, "versions": wanted}).all()
             for row in rows:
                 found.versions[(*ids[row.dataset_id], row.version)] = _body(row)
+                found.version_ids[(row.dataset_id, row.version)] = row.id
+    found.job_ids.update(dict.fromkeys(jobs))
     for chunk in key_chunks({name for _, name in jobs}):
         for row in conn.execute(_Q_JOBS, {"keys": chunk}):
             if (row.namespace, row.name) in jobs:
                 found.jobs.add((row.namespace, row.name))
+                found.job_ids[(row.namespace, row.name)] = row.id
     return found
 
 

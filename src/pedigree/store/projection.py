@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
@@ -38,6 +38,7 @@ from pedigree.model.types import format_time
 from pedigree.store import schema as t
 from pedigree.store.engine import bulk_insert, key_chunks
 from pedigree.store.graph import walk
+from pedigree.store.lookup import Found, Read
 from pedigree.store.schema import as_bytes
 
 
@@ -58,24 +59,16 @@ class _Identity:
     seq: int
 
 
-class Read(NamedTuple):
-    """A record read from the log: its row (``canonical``, ``leaf_hash``, ``actor``,
-    ``schema``, ``time``) and its parsed body."""
-
-    row: Any
-    body: RecordBody
-
-
 def _fmt(ref: VersionRef) -> str:
     return f"{ref.namespace}:{ref.name}@{ref.version}"
 
 
 class Projector:
-    def __init__(self, conn: Connection, read: Mapping[int, Read] | None = None) -> None:
-        """``read``: records the caller has already read in this transaction, by seq, so
-        checking a revision against its predecessor reads nothing again."""
+    def __init__(self, conn: Connection, known: Found | None = None) -> None:
+        """``known``: what the caller has already looked up in this transaction
+        (``lookup.load``), which is then not looked up again."""
         self.conn = conn
-        self._read: Mapping[int, Read] = read or {}
+        self._read: Mapping[int, Read] = known.read if known is not None else {}
         self.inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
         self.updates: list[tuple[Any, dict[str, int]]] = []  # (statement, its parameters)
         self._datasets: dict[tuple[str, str], tuple[int, str] | None] = {}
@@ -88,6 +81,23 @@ class Projector:
         self._new_nodes: set[int] = set()  # graph nodes created in this transaction
         self._new_datasets: set[int] = set()
         self._pending_sources: set[int] = set()  # nodes with edges queued but not flushed
+        if known is not None:
+            self._runs.update(
+                {
+                    run_id: _RunState(r.node_id, r.seq, r.job_id, r.kind, r.recorded_at)
+                    if r is not None
+                    else None
+                    for run_id, r in known.run_rows.items()
+                }
+            )
+            self._datasets.update(known.dataset_ids)
+            self._versions.update(
+                {
+                    k: _Identity(i, i) if i is not None else None
+                    for k, i in known.version_ids.items()
+                }
+            )
+            self._jobs.update(known.job_ids)
 
     # --- public --------------------------------------------------------------------------
 
