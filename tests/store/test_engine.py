@@ -12,8 +12,10 @@ from pedigree.store import Ledger
 from pedigree.store import schema as t
 from pedigree.store.engine import (
     COPY_FROM_ROWS,
+    Prepared,
     bulk_insert,
     db_errors,
+    listed,
     pipelined,
     write_transaction,
 )
@@ -106,3 +108,34 @@ def test_a_bad_pool_size_is_a_one_line_store_error(
         StoreError, match=rf"\$PEDIGREE_DATABASE_POOL_SIZE must be .* not '{value}'"
     ):
         Ledger.init(str(tmp_path), pg_url, actor="tester")
+
+
+NAMES = ["plain", "quote's", 'dq"x', "ünïcødé 表", "'); DROP TABLE datasets; --", "%s ? :x"]
+
+_BY_NAME = Prepared(
+    lambda dialect: (
+        select(t.datasets.c.id, t.datasets.c.name)
+        .where(listed(t.datasets.c.name, "names", dialect), t.datasets.c.kind == "dataset")
+        .order_by(t.datasets.c.id)
+    )
+)
+_BY_ID = Prepared(
+    lambda dialect: select(t.datasets.c.name).where(listed(t.datasets.c.id, "ids", dialect))
+)
+
+
+def test_prepared_lookups_take_whole_lists_as_one_parameter(ledger: Ledger) -> None:
+    """``Prepared`` + ``listed``: the same rows as an ``IN`` list, for any list (empty,
+    strange strings, ids), on both backends; nothing in a value is read as SQL, and values
+    written into the statement (``kind == "dataset"``) are bound too."""
+    ledger.append_many([DatasetVersion(name=name, version="1") for name in NAMES])
+    with ledger.engine.connect() as conn:
+        everything = {r.name: r.id for r in conn.execute(select(t.datasets))}
+        assert set(everything) == set(NAMES)
+        for wanted in ([], NAMES[:1], NAMES, [*NAMES[2:], "absent"]):
+            rows = _BY_NAME(conn, names=wanted).all()
+            assert [r.name for r in rows] == [n for n in NAMES if n in wanted]
+            assert all(r.id == everything[r.name] for r in rows)
+        ids = [everything[NAMES[1]], everything[NAMES[4]], 10**12]
+        assert sorted(r.name for r in _BY_ID(conn, ids=ids)) == sorted([NAMES[1], NAMES[4]])
+        assert _BY_ID(conn, ids=ids).all() == _BY_ID(conn, ids=ids).all()  # (compiled once)

@@ -10,14 +10,31 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    CursorResult,
+    Engine,
+    String,
+    Table,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.sql import ColumnElement, Select
 
 from pedigree.errors import StoreError
 
@@ -205,6 +222,46 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", values
     )
+
+
+def listed(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN (the list bound as parameter name)``, with the whole list one parameter
+    whatever its length: an array on PostgreSQL, JSON text read by ``json_each`` on SQLite
+    (``Prepared`` converts the list)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    values = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+class Prepared:
+    """A hot-path ``SELECT`` compiled once per dialect and run through the driver
+    (``exec_driver_sql``).
+
+    Per execution, SQLAlchemy's compiled-statement path (cache key, expanding ``IN``
+    lists, parameter processing) costs several times what running these small indexed
+    look-ups does; ingest runs several per transaction. ``build(dialect)`` returns the
+    statement (``listed`` for list parameters); its columns come back unprocessed, so it
+    should select plain values (``as_bytes`` binary ones).
+    """
+
+    def __init__(self, build: Callable[[str], Select[Any]]) -> None:
+        self._build = build
+        self._compiled: dict[str, tuple[str, list[str] | None, dict[str, Any]]] = {}
+
+    def __call__(self, conn: Connection, **params: Any) -> CursorResult[Any]:
+        dialect = conn.dialect.name
+        if dialect not in self._compiled:
+            compiled = self._build(dialect).compile(dialect=conn.dialect)
+            order = list(compiled.positiontup) if compiled.positiontup is not None else None
+            self._compiled[dialect] = (str(compiled), order, dict(compiled.params))
+        sql, order, constants = self._compiled[dialect]
+        params = {**constants, **params}  # (values written into the statement, and these)
+        if dialect != "postgresql":  # (lists go as JSON text, for json_each)
+            params = {k: json.dumps(v) if isinstance(v, list) else v for k, v in params.items()}
+        if order is None:
+            return conn.exec_driver_sql(sql, params)
+        return conn.exec_driver_sql(sql, tuple(params[name] for name in order))
 
 
 def current_revision(conn: Connection) -> str | None:

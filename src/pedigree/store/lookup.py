@@ -18,7 +18,8 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from pedigree.model import EntityVersion, LogEntry, RecordBody, Run
 from pedigree.store import schema as t
-from pedigree.store.engine import key_chunks
+from pedigree.store.engine import Prepared, key_chunks, listed
+from pedigree.store.schema import as_bytes
 
 Key = tuple[str, str]
 
@@ -59,43 +60,57 @@ class Found:
 
 
 def _body(row: Any) -> Any:
-    return LogEntry.from_canonical(bytes(row.canonical), bytes(row.leaf_hash)).body
+    return LogEntry.from_canonical(as_bytes(row.canonical), as_bytes(row.leaf_hash)).body
 
 
 r, v, d, j, rec = t.runs, t.versions, t.datasets, t.jobs, t.records
-_KEYS = bindparam("keys", expanding=True)
-# Built once: constructing and cache-keying these per request cost more than running them.
-_Q_RUNS = (
-    select(
-        rec.c.seq,
-        rec.c.canonical,
-        rec.c.leaf_hash,
-        rec.c.actor,
-        rec.c.schema,
-        rec.c.time,
-        r.c.run_id,
-        r.c.node_id,
-        r.c.job_id,
-        r.c.kind,
-        r.c.recorded_at,
-    )
-    .join(r, r.c.seq == rec.c.seq)
-    .where(r.c.run_id.in_(_KEYS), r.c.superseded_seq.is_(None))
-)
-_Q_DATASETS = select(d.c.id, d.c.kind, d.c.namespace, d.c.name).where(d.c.name.in_(_KEYS))
-_Q_NEWEST = select(v.c.dataset_id, v.c.version).where(
-    v.c.id.in_(
-        select(func.max(v.c.id))
-        .where(v.c.dataset_id.in_(_KEYS), v.c.version != bindparam("placeholder"))
-        .group_by(v.c.dataset_id)
+# Prepared: compiled once, run through the driver (see ``engine.Prepared``).
+_Q_RUNS = Prepared(
+    lambda dialect: (
+        select(
+            rec.c.seq,
+            rec.c.canonical,
+            rec.c.leaf_hash,
+            rec.c.actor,
+            rec.c.schema,
+            rec.c.time,
+            r.c.run_id,
+            r.c.node_id,
+            r.c.job_id,
+            r.c.kind,
+            r.c.recorded_at,
+        )
+        .join(r, r.c.seq == rec.c.seq)
+        .where(listed(r.c.run_id, "keys", dialect), r.c.superseded_seq.is_(None))
     )
 )
-_Q_VERSIONS = (
-    select(v.c.id, v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
-    .join(rec, rec.c.seq == v.c.id)
-    .where(v.c.dataset_id.in_(_KEYS), v.c.version.in_(bindparam("versions", expanding=True)))
+_Q_DATASETS = Prepared(
+    lambda dialect: select(d.c.id, d.c.kind, d.c.namespace, d.c.name).where(
+        listed(d.c.name, "keys", dialect)
+    )
 )
-_Q_JOBS = select(j.c.id, j.c.namespace, j.c.name).where(j.c.name.in_(_KEYS))
+_Q_NEWEST = Prepared(
+    lambda dialect: select(v.c.dataset_id, v.c.version).where(
+        v.c.id.in_(
+            select(func.max(v.c.id))
+            .where(
+                listed(v.c.dataset_id, "keys", dialect),
+                v.c.version != bindparam("placeholder"),
+            )
+            .group_by(v.c.dataset_id)
+        )
+    )
+)
+_Q_VERSIONS = Prepared(
+    lambda dialect: (
+        select(v.c.id, v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
+        .join(rec, rec.c.seq == v.c.id)
+        .where(listed(v.c.dataset_id, "keys", dialect), listed(v.c.version, "versions", dialect))
+    )
+)
+_Q_JOBS = Prepared(
+    lambda dialect: select(j.c.id, j.c.namespace, j.c.name).where(listed(j.c.name, "keys", dialect))
+)
 
 
 def load(
@@ -114,7 +129,7 @@ def load(
     found.reset()
     found.run_rows.update(dict.fromkeys(runs))
     for chunk in key_chunks(runs):
-        for row in conn.execute(_Q_RUNS, {"keys": chunk}).all():
+        for row in _Q_RUNS(conn, keys=chunk).all():
             body = _body(row)
             if isinstance(body, Run):
                 found.runs[row.run_id] = body
@@ -123,25 +138,25 @@ def load(
     ids: dict[int, Key] = {}
     found.dataset_ids.update(dict.fromkeys(datasets))
     for chunk in key_chunks({name for _, name in datasets}):
-        for row in conn.execute(_Q_DATASETS, {"keys": chunk}):
+        for row in _Q_DATASETS(conn, keys=chunk):
             key = (row.namespace, row.name)
             if key in datasets:
                 ids[row.id] = key
                 found.kinds[key] = row.kind
                 found.dataset_ids[key] = (row.id, row.kind)
     for chunk in key_chunks(ids):
-        for row in conn.execute(_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}):
+        for row in _Q_NEWEST(conn, keys=chunk, placeholder=placeholder):
             found.latest[ids[row.dataset_id]] = row.version
     found.version_ids.update(dict.fromkeys((i, version) for i in ids for version in versions))
     for chunk in key_chunks(ids):
         for wanted in key_chunks(versions):
-            rows = conn.execute(_Q_VERSIONS, {"keys": chunk, "versions": wanted}).all()
+            rows = _Q_VERSIONS(conn, keys=chunk, versions=wanted).all()
             for row in rows:
                 found.versions[(*ids[row.dataset_id], row.version)] = _body(row)
                 found.version_ids[(row.dataset_id, row.version)] = row.id
     found.job_ids.update(dict.fromkeys(jobs))
     for chunk in key_chunks({name for _, name in jobs}):
-        for row in conn.execute(_Q_JOBS, {"keys": chunk}):
+        for row in _Q_JOBS(conn, keys=chunk):
             if (row.namespace, row.name) in jobs:
                 found.jobs.add((row.namespace, row.name))
                 found.job_ids[(row.namespace, row.name)] = row.id
