@@ -151,3 +151,44 @@ def test_close_records_what_is_queued_and_a_later_request_starts_again(ledger: L
     assert first[0].appended >= 1 and again[0].appended >= 1
     committer.close()
     assert writers() == before
+
+
+def test_under_load_a_commit_waits_briefly_for_more_requests_and_a_lone_client_never_waits(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    sizes: list[int] = []
+    real = openlineage.ingest
+
+    def counting(led: Ledger, events: Any, **kw: Any) -> Any:
+        sizes.append(1 if isinstance(events, dict) else len(events))
+        return real(led, events, **kw)
+
+    monkeypatch.setattr(openlineage, "ingest", counting)
+    committer = GroupCommit(ledger, wait=0.5)
+
+    def send(k: int) -> None:
+        committer.ingest([event("START", str(uuid.uuid4()), k)], "tester", single=True)
+
+    started = time.monotonic()
+    for k in range(5):  # one client: commits of one request each, none waits
+        send(k)
+    assert sizes == [1] * 5 and time.monotonic() - started < 0.5
+    start = threading.Barrier(6)
+    burst = [threading.Thread(target=lambda k=k: (start.wait(), send(10 + k))) for k in range(6)]
+    for thread in burst:
+        thread.start()
+    for thread in burst:
+        thread.join()
+    assert max(sizes[5:]) >= 2  # several requests queued at once: the writer expects more
+    sizes.clear()
+    late = [threading.Thread(target=send, args=(20 + k,)) for k in range(3)]
+    for thread in late:  # arriving 20 ms apart: one commit takes all three
+        thread.start()
+        time.sleep(0.02)
+    for thread in late:
+        thread.join()
+    assert sizes == [3]
+    committer.close()
+    assert ledger.audit().ok

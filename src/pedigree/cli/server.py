@@ -70,6 +70,15 @@ def serve(
             "effect within it (0: read the token on every request).",
         ),
     ] = 1.0,
+    group_commit_wait: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Under load, longest an OpenLineage commit waits (seconds) for more "
+            "concurrent requests to share it (0: never wait).",
+        ),
+    ] = 0.002,
     log_level: Annotated[
         str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")
     ] = "info",
@@ -85,7 +94,9 @@ def serve(
         if path is not None and not path.is_file():
             fail(f"cannot read {path}")
     settings = ServerSettings(
-        max_body_bytes=max_body_bytes, token_cache_seconds=token_cache_seconds
+        max_body_bytes=max_body_bytes,
+        token_cache_seconds=token_cache_seconds,
+        group_commit_wait=group_commit_wait,
     )
     tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
     scheme = "https" if tls else "http"
@@ -109,6 +120,7 @@ def serve(
         os.environ["PEDIGREE_DATABASE_URL"] = location.database_url
     os.environ["PEDIGREE_SERVER_MAX_BODY_BYTES"] = str(max_body_bytes)
     os.environ["PEDIGREE_SERVER_TOKEN_CACHE_SECONDS"] = str(token_cache_seconds)
+    os.environ["PEDIGREE_SERVER_GROUP_COMMIT_WAIT"] = str(group_commit_wait)
     uvicorn.run(
         "pedigree.server.app:app_from_env",
         factory=True,

@@ -64,10 +64,15 @@ class ServerSettings:
     """Seconds between writes of the queued access-log rows."""
     token_cache_seconds: float = 1.0
     """How long an accepted token is remembered (``tokens.Authenticator``); 0: never."""
+    group_commit_wait: float = 0.002
+    """Longest an ingest commit waits for more concurrent requests (``GroupCommit``)."""
 
     @classmethod
     def from_env(cls) -> ServerSettings:
         return cls(
+            group_commit_wait=float(
+                os.environ.get("PEDIGREE_SERVER_GROUP_COMMIT_WAIT", cls.group_commit_wait)
+            ),
             max_body_bytes=int(
                 os.environ.get("PEDIGREE_SERVER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
             ),
@@ -198,7 +203,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ledger = ledger
-    app.state.group_commit = GroupCommit(ledger)
+    app.state.group_commit = GroupCommit(ledger, wait=settings.group_commit_wait)
     app.state.authenticator = tokens.Authenticator(ledger, ttl=settings.token_cache_seconds)
     app.state.settings = settings
     app.state.access_log = writer
