@@ -192,3 +192,43 @@ def test_under_load_a_commit_waits_briefly_for_more_requests_and_a_lone_client_n
     assert sizes == [3]
     committer.close()
     assert ledger.audit().ok
+
+
+def test_a_request_abandoned_with_its_event_loop_does_not_stop_the_writer(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request whose event loop has gone (a server shutting down) when its commit ends:
+    the commit stands and the writer keeps serving later requests."""
+    import asyncio
+    import time
+
+    real = openlineage.ingest
+
+    def slow(led: Ledger, events: Any, **kw: Any) -> Any:
+        time.sleep(0.2)  # (the loop closes meanwhile)
+        return real(led, events, **kw)
+
+    monkeypatch.setattr(openlineage, "ingest", slow)
+    committer = GroupCommit(ledger, wait=0)
+    first = str(uuid.uuid4())
+
+    async def abandon() -> None:
+        task = asyncio.ensure_future(
+            committer.submit([event("START", first, 1)], "tester", single=True)
+        )
+        await asyncio.sleep(0.05)
+        assert not task.done()  # queued and being recorded; then the loop is closed
+
+    asyncio.run(abandon())
+    answers: list[Any] = []
+    later = threading.Thread(
+        target=lambda: answers.append(
+            committer.ingest([event("START", str(uuid.uuid4()), 2)], "tester", single=True)
+        )
+    )
+    later.start()
+    later.join(timeout=20)
+    assert answers and answers[0][0].appended >= 1
+    runs = {str(e.body.run_id) for e in ledger.entries(types=["run"]) if isinstance(e.body, Run)}
+    assert first in runs
+    committer.close()

@@ -22,6 +22,7 @@ requests. A lone client never waits: its commits hold one request each.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 import time
@@ -106,7 +107,8 @@ class GroupCommit:
         future: asyncio.Future[None] = loop.create_future()
 
         def settle() -> None:
-            loop.call_soon_threadsafe(_resolve, future)
+            with contextlib.suppress(RuntimeError):  # (its loop has closed: nobody waits)
+                loop.call_soon_threadsafe(_resolve, future)
 
         mine = _Submission(events, actor, single, access, settle)
         self._enqueue(mine)
