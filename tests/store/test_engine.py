@@ -115,12 +115,12 @@ NAMES = ["plain", "quote's", 'dq"x', "ünïcødé 表", "'); DROP TABLE datasets
 _BY_NAME = Prepared(
     lambda dialect: (
         select(t.datasets.c.id, t.datasets.c.name)
-        .where(listed(t.datasets.c.name, "names", dialect), t.datasets.c.kind == "dataset")
+        .where(listed(t.datasets.c.name, dialect, name="names"), t.datasets.c.kind == "dataset")
         .order_by(t.datasets.c.id)
     )
 )
 _BY_ID = Prepared(
-    lambda dialect: select(t.datasets.c.name).where(listed(t.datasets.c.id, "ids", dialect))
+    lambda dialect: select(t.datasets.c.name).where(listed(t.datasets.c.id, dialect, name="ids"))
 )
 
 

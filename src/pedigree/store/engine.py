@@ -224,13 +224,23 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     )
 
 
-def listed(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
-    """``column IN (the list bound as parameter name)``, with the whole list one parameter
-    whatever its length: an array on PostgreSQL, JSON text read by ``json_each`` on SQLite
-    (``Prepared`` converts the list)."""
+def list_value(values: Iterable[Any], dialect: str) -> Any:
+    """A list as one parameter of ``listed``: an array on PostgreSQL, JSON text on SQLite."""
+    items = list(values)
+    return items if dialect == "postgresql" else json.dumps(items)
+
+
+def listed(
+    column: ColumnElement[Any], dialect: str, *, name: str | None = None, value: Any = None
+) -> ColumnElement[bool]:
+    """``column IN (a list)``, with the whole list one parameter whatever its length: an
+    array on PostgreSQL, JSON text read by ``json_each`` on SQLite. The list is the
+    parameter ``name`` (given at execution, as ``Prepared`` does), else ``value`` (a
+    ``list_value``) bound now."""
+    bound: dict[str, Any] = {} if name is not None else {"value": value, "unique": True}
     if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(column.type)))
-    values = func.json_each(bindparam(name, type_=String)).table_valued("value")
+        return column == any_(bindparam(name, type_=ARRAY(column.type), **bound))
+    values = func.json_each(bindparam(name, type_=String, **bound)).table_valued("value")
     return column.in_(select(values.c.value))
 
 
@@ -257,8 +267,9 @@ class Prepared:
             self._compiled[dialect] = (str(compiled), order, dict(compiled.params))
         sql, order, constants = self._compiled[dialect]
         params = {**constants, **params}  # (values written into the statement, and these)
-        if dialect != "postgresql":  # (lists go as JSON text, for json_each)
-            params = {k: json.dumps(v) if isinstance(v, list) else v for k, v in params.items()}
+        params = {
+            k: list_value(v, dialect) if isinstance(v, list) else v for k, v in params.items()
+        }
         if order is None:
             return conn.exec_driver_sql(sql, params)
         return conn.exec_driver_sql(sql, tuple(params[name] for name in order))

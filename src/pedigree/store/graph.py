@@ -14,25 +14,19 @@ same query returning only nodes and distances.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
     Connection,
-    String,
     and_,
-    any_,
-    bindparam,
-    func,
     or_,
-    select,
 )
 from sqlalchemy.sql.elements import ColumnElement
+
+from pedigree.store.engine import list_value, listed
 
 Direction = Literal["up", "down"]
 
@@ -57,18 +51,13 @@ class Walk:
 
 def ids_value(ids: Iterable[int], dialect: str) -> Any:
     """How a list of ids is passed as one parameter: an array, or JSON text for SQLite."""
-    ids = [int(i) for i in ids]
-    return ids if dialect == "postgresql" else json.dumps(ids)
+    return list_value((int(i) for i in ids), dialect)
 
 
 def ids_in(column: ColumnElement[Any], ids: Iterable[int], conn: Connection) -> ColumnElement[bool]:
-    """``column IN ids`` with one parameter whatever the length: an array on PostgreSQL,
-    a JSON list read by ``json_each`` on SQLite (no limit on the number of ids)."""
-    value = ids_value(ids, conn.dialect.name)
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, value, type_=ARRAY(BigInteger), unique=True))
-    listed = func.json_each(bindparam(None, value, type_=String, unique=True)).table_valued("value")
-    return column.in_(select(listed.c.value))
+    """``column IN ids`` with one parameter whatever the length (``engine.listed``)."""
+    dialect = conn.dialect.name
+    return listed(column, dialect, value=ids_value(ids, dialect))
 
 
 def live(

@@ -81,12 +81,12 @@ _Q_RUNS = Prepared(
             r.c.recorded_at,
         )
         .join(r, r.c.seq == rec.c.seq)
-        .where(listed(r.c.run_id, "keys", dialect), r.c.superseded_seq.is_(None))
+        .where(listed(r.c.run_id, dialect, name="keys"), r.c.superseded_seq.is_(None))
     )
 )
 _Q_DATASETS = Prepared(
     lambda dialect: select(d.c.id, d.c.kind, d.c.namespace, d.c.name).where(
-        listed(d.c.name, "keys", dialect)
+        listed(d.c.name, dialect, name="keys")
     )
 )
 _Q_NEWEST = Prepared(
@@ -94,7 +94,7 @@ _Q_NEWEST = Prepared(
         v.c.id.in_(
             select(func.max(v.c.id))
             .where(
-                listed(v.c.dataset_id, "keys", dialect),
+                listed(v.c.dataset_id, dialect, name="keys"),
                 v.c.version != bindparam("placeholder"),
             )
             .group_by(v.c.dataset_id)
@@ -105,11 +105,16 @@ _Q_VERSIONS = Prepared(
     lambda dialect: (
         select(v.c.id, v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
         .join(rec, rec.c.seq == v.c.id)
-        .where(listed(v.c.dataset_id, "keys", dialect), listed(v.c.version, "versions", dialect))
+        .where(
+            listed(v.c.dataset_id, dialect, name="keys"),
+            listed(v.c.version, dialect, name="versions"),
+        )
     )
 )
 _Q_JOBS = Prepared(
-    lambda dialect: select(j.c.id, j.c.namespace, j.c.name).where(listed(j.c.name, "keys", dialect))
+    lambda dialect: select(j.c.id, j.c.namespace, j.c.name).where(
+        listed(j.c.name, dialect, name="keys")
+    )
 )
 
 
