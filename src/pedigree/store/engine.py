@@ -34,7 +34,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ClauseElement, ColumnElement
 
 from pedigree.errors import StoreError
 
@@ -245,17 +245,17 @@ def listed(
 
 
 class Prepared:
-    """A hot-path ``SELECT`` compiled once per dialect and run through the driver
+    """A hot-path statement compiled once per dialect and run through the driver
     (``exec_driver_sql``).
 
     Per execution, SQLAlchemy's compiled-statement path (cache key, expanding ``IN``
     lists, parameter processing) costs several times what running these small indexed
-    look-ups does; ingest runs several per transaction. ``build(dialect)`` returns the
-    statement (``listed`` for list parameters); its columns come back unprocessed, so it
-    should select plain values (``as_bytes`` binary ones).
+    look-ups does; every append runs a few, ingest several more. ``build(dialect)`` returns
+    the statement (``listed`` for list parameters, ``bindparam`` for the rest); parameters
+    and columns pass unprocessed, so it should use plain values (``as_bytes`` binary ones).
     """
 
-    def __init__(self, build: Callable[[str], Select[Any]]) -> None:
+    def __init__(self, build: Callable[[str], ClauseElement]) -> None:
         self._build = build
         self._compiled: dict[str, tuple[str, list[str] | None, dict[str, Any]]] = {}
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from pedigree import __version__
 from pedigree.errors import (
@@ -65,6 +65,7 @@ from pedigree.store import schema as t
 from pedigree.store.config import StoreLocation, locate
 from pedigree.store.engine import (
     HEAD_REVISION,
+    Prepared,
     bulk_insert,
     current_revision,
     db_errors,
@@ -77,6 +78,7 @@ from pedigree.store.keys import create_signing_key, load_public_key_file, load_s
 from pedigree.store.lookup import Found
 from pedigree.store.nodes import Selection, resolve
 from pedigree.store.projection import Projector
+from pedigree.store.schema import as_bytes
 
 TILE_LEVEL = 8
 """Perfect subtrees of this level and above are stored; smaller ones are rehashed from
@@ -110,8 +112,18 @@ class _State:
 
 
 _STATE = select(t.ledger_state).where(t.ledger_state.c.id == 1)
-_STATE_FOR_UPDATE = _STATE.with_for_update()
-_UPDATE_STATE = update(t.ledger_state).where(t.ledger_state.c.id == 1)
+# Every append reads and rewrites the state row: Prepared (compiled once, run by the driver).
+_READ_STATE = Prepared(lambda dialect: _STATE)
+_LOCK_STATE = Prepared(
+    lambda dialect: _STATE.with_for_update() if dialect == "postgresql" else _STATE
+)
+_UPDATE_STATE = Prepared(
+    lambda dialect: (
+        update(t.ledger_state)
+        .where(t.ledger_state.c.id == 1)
+        .values({name: bindparam(name) for name in ("size", "frontier", "last_time", "head")})
+    )
+)
 
 
 class _CollectionPause:
@@ -496,24 +508,20 @@ class Ledger:
         head = sign_checkpoint(
             key, log_id=self.log_id, size=size, root=merkle.fold(frontier), time=now
         )
-        conn.execute(
-            _UPDATE_STATE,
-            {
-                "size": size,
-                "frontier": b"".join(frontier),
-                "last_time": format_time(now),
-                "head": head.model_dump_json(),
-            },
+        _UPDATE_STATE(
+            conn,
+            size=size,
+            frontier=b"".join(frontier),
+            last_time=format_time(now),
+            head=head.model_dump_json(),
         )
         return head
 
     def _state(self, conn: Connection, *, lock: bool = False) -> _State:
-        row = conn.execute(
-            _STATE_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _STATE
-        ).first()
+        row = (_LOCK_STATE if lock else _READ_STATE)(conn).first()
         if row is None:
             raise StoreError(f"{self._where} has no ledger state (run `pedigree init`)")
-        blob = bytes(row.frontier)
+        blob = as_bytes(row.frontier)
         if len(blob) != 32 * len(merkle.frontier_levels(row.size)):
             raise StoreError("the stored tree frontier is damaged (run `pedigree audit`)")
         frontier = [blob[i : i + 32] for i in range(0, len(blob), 32)]
