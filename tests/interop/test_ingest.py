@@ -410,7 +410,7 @@ def test_a_revision_repeating_its_edges_looks_nothing_up_again_and_one_closing_a
     input is walked, and refused when that input lies downstream of the run."""
     from sqlalchemy import event
 
-    from pedigree.store import projection
+    from pedigree.store import engine, projection
 
     walks: list[Any] = []
     real_walk = projection.walk
@@ -425,6 +425,13 @@ def test_a_revision_repeating_its_edges_looks_nothing_up_again_and_one_closing_a
             selects.append(" ".join(sql.split()))
 
     event.listen(ledger.engine, "before_cursor_execute", statement)
+    real_execute = engine.execute  # (the hot path's statements skip SQLAlchemy's events)
+
+    def execute(conn: Any, sql: str, *rest: Any, **options: Any) -> Any:
+        statement(conn, None, sql)
+        return real_execute(conn, sql, *rest, **options)
+
+    monkeypatch.setattr(engine, "execute", execute)
     declared = {"version": facet(datasetVersion="1")}
     w, x, y = (dataset(name, facets=declared) for name in ("w", "x", "y"))
     a = uuid.uuid4()

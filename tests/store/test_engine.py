@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 
 from pedigree.errors import StoreError
@@ -78,6 +81,51 @@ def test_a_store_error_names_the_failure_not_a_traceback(ledger: Ledger) -> None
     ):
         bulk_insert(conn, t.merkle_nodes, nodes(0, 1))
         bulk_insert(conn, t.merkle_nodes, nodes(0, 1))
+
+
+def test_driver_run_writes_fail_as_dbapi_errors_and_keep_nothing(ledger: Ledger) -> None:
+    """Outside a pipeline too, a statement run on the driver's cursor (``bulk_insert``, a
+    ``Prepared`` write) fails as SQLAlchemy's ``DBAPIError``, and the append rolls back."""
+    with pytest.raises(DBAPIError), write_transaction(ledger.engine) as conn:
+        bulk_insert(conn, t.merkle_nodes, nodes(0, 2))
+        bulk_insert(conn, t.merkle_nodes, nodes(1, 1))
+    with pytest.raises(DBAPIError), write_transaction(ledger.engine) as conn:
+        bulk_insert(conn, t.merkle_nodes, nodes(5, 2))
+        _MOVE.many(conn, [{"old": 5, "new": 7}, {"old": 6, "new": 7}])  # (30, 7) twice
+    with ledger.engine.connect() as conn:
+        left = conn.execute(select(t.merkle_nodes.c.idx).where(t.merkle_nodes.c.level == 30))
+        assert left.all() == []
+
+
+_MOVE = Prepared(
+    lambda dialect: (
+        t.merkle_nodes.update()
+        .where(t.merkle_nodes.c.level == 30, t.merkle_nodes.c.idx == bindparam("old"))
+        .values(level=30, idx=bindparam("new"))
+    )
+)
+
+
+def test_a_locked_sqlite_store_is_a_one_line_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write lock is taken on the driver's connection (``BEGIN IMMEDIATE``); when
+    another process holds it past the busy timeout, the append fails in one line."""
+    from pedigree.store import engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
+    ledger, _ = Ledger.init(str(tmp_path / "s"), None, actor="tester")
+    holder = sqlite3.connect(tmp_path / "s" / "pedigree.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError, match="database is locked"):
+            ledger.append(version(1))
+        holder.execute("ROLLBACK")
+        ledger.append(version(1))
+        assert ledger.size == 1 and ledger.audit().ok
+    finally:
+        holder.close()
+        ledger.close()
 
 
 def test_the_postgresql_pool_is_sized_from_the_environment(

@@ -32,7 +32,7 @@ from pedigree.ledger.canonical import canonical_json
 from pedigree.model import format_time, parse_time
 from pedigree.store import Ledger
 from pedigree.store import schema as t
-from pedigree.store.engine import bulk_insert, db_errors, write_transaction
+from pedigree.store.engine import Prepared, bulk_insert, db_errors, write_transaction
 
 log = logging.getLogger("pedigree.server.access")
 
@@ -100,9 +100,11 @@ def from_scope(scope: Scope, status: int) -> dict[str, Any]:
     )
 
 
-_LOCK_CHAIN = text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})")
-_Q_LAST = select(t.access_log.c.hash).order_by(t.access_log.c.id.desc()).limit(1)
-# (built once: every ingest transaction runs them)
+_LOCK_CHAIN = Prepared(lambda dialect: text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
+_Q_LAST = Prepared(
+    lambda dialect: select(t.access_log.c.hash).order_by(t.access_log.c.id.desc()).limit(1)
+)
+# (Prepared: every ingest transaction runs them)
 
 
 def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -110,9 +112,9 @@ def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK_CHAIN)
-    last = conn.execute(_Q_LAST).scalar()
-    previous = bytes(last) if last is not None else GENESIS
+        _LOCK_CHAIN(conn)
+    last = _Q_LAST(conn).first()
+    previous = t.as_bytes(last.hash) if last is not None else GENESIS
     chained = []
     for row in rows:
         previous = row_hash(previous, row)

@@ -8,6 +8,7 @@ transaction-scoped lock that serialises the sequencer and nothing else.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import json
@@ -20,7 +21,6 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     Connection,
-    CursorResult,
     Engine,
     String,
     Table,
@@ -101,7 +101,7 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            execute(conn, f"BEGIN {mode}", ()).close()
 
         return engine
     engine = create_engine(
@@ -219,9 +219,28 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
                 copy.write_row(value)
         return
     marks = ", ".join(("?" if conn.dialect.paramstyle == "qmark" else "%s",) * len(columns))
-    conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", values
-    )
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    if not conn.in_transaction():
+        conn.exec_driver_sql(sql, values)
+        return
+    execute(conn, sql, values, many=True).close()
+
+
+def execute(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
+    """Run ``sql`` on the driver's own cursor, in ``conn``'s transaction: the hot path's
+    statements skip SQLAlchemy's execution context (result metadata, events), which costs
+    more than these small statements do. A driver error is raised as the ``DBAPIError``
+    SQLAlchemy raises elsewhere, so ``db_errors`` still reports it in one line."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        cursor.close()
+        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from None
+    return cursor
 
 
 def list_value(values: Iterable[Any], dialect: str) -> Any:
@@ -244,22 +263,60 @@ def listed(
     return column.in_(select(values.c.value))
 
 
+class Rows(list[Any]):
+    """A ``Prepared`` statement's rows (named tuples), with the ``Result`` methods used."""
+
+    def all(self) -> list[Any]:
+        return self
+
+    def first(self) -> Any:
+        return self[0] if self else None
+
+
 class Prepared:
-    """A hot-path statement compiled once per dialect and run through the driver
-    (``exec_driver_sql``).
+    """A hot-path statement compiled once per dialect and run on the driver's cursor.
 
     Per execution, SQLAlchemy's compiled-statement path (cache key, expanding ``IN``
-    lists, parameter processing) costs several times what running these small indexed
-    look-ups does; every append runs a few, ingest several more. ``build(dialect)`` returns
-    the statement (``listed`` for list parameters, ``bindparam`` for the rest); parameters
-    and columns pass unprocessed, so it should use plain values (``as_bytes`` binary ones).
+    lists, parameter processing, result metadata) costs several times what running these
+    small indexed look-ups does; every append runs a few, ingest several more.
+    ``build(dialect)`` returns the statement (``listed`` for list parameters,
+    ``bindparam`` for the rest); parameters and columns pass unprocessed, so it should use
+    plain values (``as_bytes`` binary ones). Inside a transaction it runs through
+    ``execute``; outside one, through SQLAlchemy, which begins the transaction.
     """
 
     def __init__(self, build: Callable[[str], ClauseElement]) -> None:
         self._build = build
         self._compiled: dict[str, tuple[str, list[str] | None, dict[str, Any]]] = {}
+        self._row: dict[tuple[str, ...], Any] = {}
 
-    def __call__(self, conn: Connection, **params: Any) -> CursorResult[Any]:
+    def __call__(self, conn: Connection, **params: Any) -> Rows:
+        sql, bound = self._bind(conn, params)
+        if not conn.in_transaction():
+            return Rows(conn.exec_driver_sql(sql, bound))
+        cursor = execute(conn, sql, bound)
+        try:
+            if cursor.description is None:
+                return Rows()
+            names = tuple(column[0] for column in cursor.description)
+            row = self._row.get(names)
+            if row is None:
+                row = self._row[names] = collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
+            return Rows(map(row._make, cursor.fetchall()))
+        finally:
+            cursor.close()
+
+    def many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Run the statement (a write) once per parameter set, in one ``executemany``."""
+        sql, _ = self._bind(conn, {})
+        bound = [self._bind(conn, params)[1] for params in rows]
+        if not conn.in_transaction():
+            conn.exec_driver_sql(sql, bound)  # type: ignore[arg-type]
+            return
+        execute(conn, sql, bound, many=True).close()
+
+    def _bind(self, conn: Connection, params: dict[str, Any]) -> tuple[str, Any]:
+        """The statement's SQL for ``conn``, and ``params`` as its driver takes them."""
         dialect = conn.dialect.name
         if dialect not in self._compiled:
             compiled = self._build(dialect).compile(dialect=conn.dialect)
@@ -270,9 +327,7 @@ class Prepared:
         params = {
             k: list_value(v, dialect) if isinstance(v, list) else v for k, v in params.items()
         }
-        if order is None:
-            return conn.exec_driver_sql(sql, params)
-        return conn.exec_driver_sql(sql, tuple(params[name] for name in order))
+        return sql, params if order is None else tuple(params[name] for name in order)
 
 
 def current_revision(conn: Connection) -> str | None:

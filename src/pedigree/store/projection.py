@@ -36,7 +36,7 @@ from pedigree.model import (
 from pedigree.model.records import TRAINING_ROLES
 from pedigree.model.types import format_time
 from pedigree.store import schema as t
-from pedigree.store.engine import bulk_insert, key_chunks
+from pedigree.store.engine import Prepared, bulk_insert, key_chunks
 from pedigree.store.graph import walk
 from pedigree.store.lookup import Found, Read
 from pedigree.store.schema import as_bytes
@@ -70,7 +70,7 @@ class Projector:
         self.conn = conn
         self._read: Mapping[int, Read] = known.read if known is not None else {}
         self.inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
-        self.updates: list[tuple[Any, dict[str, int]]] = []  # (statement, its parameters)
+        self.updates: list[tuple[Prepared, dict[str, int]]] = []  # (statement, its parameters)
         self._datasets: dict[tuple[str, str], tuple[int, str] | None] = {}
         self._versions: dict[tuple[int, str], _Identity | None] = {}
         self._jobs: dict[tuple[str, str], int | None] = {}
@@ -130,11 +130,13 @@ class Projector:
     def flush(self) -> None:
         for table in t.PROJECTIONS:
             bulk_insert(self.conn, table, self.inserts.pop(table, []))
-        grouped: dict[Any, list[dict[str, int]]] = {}  # (rows of one statement keep their order)
+        grouped: dict[
+            Prepared, list[dict[str, Any]]
+        ] = {}  # (rows of one statement keep their order)
         for statement, params in self.updates:
             grouped.setdefault(statement, []).append(params)
         for statement, rows in grouped.items():
-            self.conn.execute(statement, rows)
+            statement.many(self.conn, rows)
         self.updates.clear()
         self._pending_sources.clear()
 
@@ -609,20 +611,26 @@ _Q_NOTES = select(t.annotations.c.annotation_id, t.annotations.c.seq).where(
 
 
 _U_SUPERSEDE = {
-    table: update(table)
-    .where(table.c.seq == bindparam("old"))
-    .values(superseded_seq=bindparam("new"))
+    table: Prepared(
+        lambda dialect, table=table: (
+            update(table)
+            .where(table.c.seq == bindparam("old"))
+            .values(superseded_seq=bindparam("new"))
+        )
+    )
     for table in (t.runs, t.annotations, t.agents)
 }
 """Mark a revision superseded by record ``new``."""
-_U_CLOSE_EDGES = (
-    update(t.edges)
-    .where(
-        t.edges.c.run_node_id == bindparam("node"),
-        t.edges.c.seq_to.is_(None),
-        t.edges.c.seq_from < bindparam("new"),
+_U_CLOSE_EDGES = Prepared(
+    lambda dialect: (
+        update(t.edges)
+        .where(
+            t.edges.c.run_node_id == bindparam("node"),
+            t.edges.c.seq_to.is_(None),
+            t.edges.c.seq_from < bindparam("new"),
+        )
+        .values(seq_to=bindparam("new"))
     )
-    .values(seq_to=bindparam("new"))
 )
 """End a run's current edges at its revision ``new`` (which brings its own)."""
 _Q_RECORD = select(
