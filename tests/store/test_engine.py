@@ -20,6 +20,7 @@ from pedigree.store.engine import (
     db_errors,
     listed,
     pipelined,
+    together,
     write_transaction,
 )
 
@@ -187,3 +188,58 @@ def test_prepared_lookups_take_whole_lists_as_one_parameter(ledger: Ledger) -> N
         ids = [everything[NAMES[1]], everything[NAMES[4]], 10**12]
         assert sorted(r.name for r in _BY_ID(conn, ids=ids)) == sorted([NAMES[1], NAMES[4]])
         assert _BY_ID(conn, ids=ids).all() == _BY_ID(conn, ids=ids).all()  # (compiled once)
+
+
+_RENAME = Prepared(
+    lambda dialect: (
+        t.datasets.update()
+        .where(t.datasets.c.name == bindparam("old"))
+        .values(name=bindparam("new"))
+    )
+)
+
+
+def test_together_answers_each_statement_in_order_inside_and_outside_a_transaction(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``together`` gives what each statement alone would, in order, inside a write
+    transaction (one pipeline on PostgreSQL) and outside one; a statement sees what the
+    ones before it did; a failing one is a ``DBAPIError`` and nothing is kept."""
+    from pedigree.store import engine
+
+    ledger.append_many([DatasetVersion(name=name, version="1") for name in NAMES])
+    pipelines: list[int] = []
+    real = engine.pipelined
+    monkeypatch.setattr(
+        engine, "pipelined", lambda conn, **k: pipelines.append(1) or real(conn, **k)
+    )
+    with ledger.engine.connect() as conn:
+        ids = [r.id for r in _BY_NAME(conn, names=NAMES)]
+    with ledger.engine.connect() as conn:  # (no transaction yet: each alone)
+        outside = together(conn, (_BY_NAME, {"names": NAMES[:2]}), (_BY_ID, {"ids": ids[3:]}))
+    assert [[tuple(r) for r in rows] for rows in outside] == [
+        list(zip(ids[:2], NAMES[:2], strict=True)),
+        [(name,) for name in NAMES[3:]],
+    ]
+    assert pipelines == []
+    with write_transaction(ledger.engine) as conn:
+        inside = together(
+            conn,
+            (_BY_NAME, {"names": NAMES[:2]}),
+            (_BY_ID, {"ids": ids[3:]}),
+            (_RENAME, {"old": NAMES[0], "new": "renamed"}),
+            (_BY_NAME, {"names": [NAMES[0], "renamed"]}),
+            (_BY_ID, {"ids": []}),
+        )
+    assert inside[:2] == outside
+    assert inside[2:] == [[], [(ids[0], "renamed")], []]
+    assert len(pipelines) == (1 if ledger.engine.dialect.name == "postgresql" else 0)
+    with pytest.raises(DBAPIError), write_transaction(ledger.engine) as conn:
+        together(
+            conn,
+            (_RENAME, {"old": NAMES[1], "new": "gone"}),
+            (_RENAME, {"old": NAMES[2], "new": NAMES[3]}),  # (a name taken)
+            (_BY_ID, {"ids": ids}),
+        )
+    with ledger.engine.connect() as conn:
+        assert {r.name for r in _BY_ID(conn, ids=ids)} == {"renamed", *NAMES[1:]}

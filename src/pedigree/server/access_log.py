@@ -32,7 +32,13 @@ from pedigree.ledger.canonical import canonical_json
 from pedigree.model import format_time, parse_time
 from pedigree.store import Ledger
 from pedigree.store import schema as t
-from pedigree.store.engine import Prepared, bulk_insert, db_errors, write_transaction
+from pedigree.store.engine import (
+    Prepared,
+    bulk_insert,
+    db_errors,
+    together,
+    write_transaction,
+)
 
 log = logging.getLogger("pedigree.server.access")
 
@@ -111,9 +117,9 @@ def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Append rows to the chain; ``conn`` must be inside a write transaction."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        _LOCK_CHAIN(conn)
-    last = _Q_LAST(conn).first()
+    # (on PostgreSQL the chain's lock, then the last hash read under it: one round trip)
+    lock = [(_LOCK_CHAIN, {})] if conn.dialect.name == "postgresql" else []
+    last = together(conn, *lock, (_Q_LAST, {}))[-1].first()
     previous = t.as_bytes(last.hash) if last is not None else GENESIS
     chained = []
     for row in rows:

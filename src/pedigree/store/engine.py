@@ -291,10 +291,16 @@ class Prepared:
         self._row: dict[tuple[str, ...], Any] = {}
 
     def __call__(self, conn: Connection, **params: Any) -> Rows:
-        sql, bound = self._bind(conn, params)
         if not conn.in_transaction():
-            return Rows(conn.exec_driver_sql(sql, bound))
-        cursor = execute(conn, sql, bound)
+            return Rows(conn.exec_driver_sql(*self._bind(conn, params)))
+        return self._collect(self._send(conn, params))
+
+    def _send(self, conn: Connection, params: dict[str, Any]) -> Any:
+        """The driver's cursor, the statement executed (in a pipeline: only sent)."""
+        return execute(conn, *self._bind(conn, params))
+
+    def _collect(self, cursor: Any) -> Rows:
+        """The rows of a cursor ``_send`` returned (then closed)."""
         try:
             if cursor.description is None:
                 return Rows()
@@ -328,6 +334,20 @@ class Prepared:
             k: list_value(v, dialect) if isinstance(v, list) else v for k, v in params.items()
         }
         return sql, params if order is None else tuple(params[name] for name in order)
+
+
+def together(conn: Connection, *calls: tuple[Prepared, dict[str, Any]]) -> list[Rows]:
+    """The rows of several ``Prepared`` statements, each run with its parameters, in
+    order. On PostgreSQL, inside a transaction, they are sent in one pipeline: one round
+    trip for all of them instead of one each (each still sees what the ones before it
+    did, as they run one after the other on the server)."""
+    if conn.dialect.name != "postgresql" or not conn.in_transaction():
+        return [statement(conn, **params) for statement, params in calls]
+    with pipelined(conn):  # (its end sends them and reads every answer)
+        cursors = [statement._send(conn, params) for statement, params in calls]
+    return [
+        statement._collect(cursor) for (statement, _), cursor in zip(calls, cursors, strict=True)
+    ]
 
 
 def current_revision(conn: Connection) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from pedigree.model import EntityVersion, LogEntry, RecordBody, Run
 from pedigree.store import schema as t
-from pedigree.store.engine import Prepared, key_chunks, listed
+from pedigree.store.engine import Prepared, key_chunks, listed, together
 from pedigree.store.schema import as_bytes
 
 Key = tuple[str, str]
@@ -90,23 +90,37 @@ _Q_DATASETS = Prepared(
     )
 )
 _Q_NEWEST = Prepared(
-    lambda dialect: select(v.c.dataset_id, v.c.version).where(
-        v.c.id.in_(
-            select(func.max(v.c.id))
-            .where(
-                listed(v.c.dataset_id, dialect, name="keys"),
-                v.c.version != bindparam("placeholder"),
+    lambda dialect: (
+        select(d.c.namespace, d.c.name, v.c.version)
+        .join(d, d.c.id == v.c.dataset_id)
+        .where(
+            v.c.id.in_(
+                select(func.max(v.c.id))
+                .join(d, d.c.id == v.c.dataset_id)
+                .where(
+                    listed(d.c.name, dialect, name="keys"),
+                    v.c.version != bindparam("placeholder"),
+                )
+                .group_by(v.c.dataset_id)
             )
-            .group_by(v.c.dataset_id)
         )
     )
 )
 _Q_VERSIONS = Prepared(
     lambda dialect: (
-        select(v.c.id, v.c.dataset_id, v.c.version, rec.c.canonical, rec.c.leaf_hash)
+        select(
+            v.c.id,
+            v.c.dataset_id,
+            v.c.version,
+            d.c.namespace,
+            d.c.name,
+            rec.c.canonical,
+            rec.c.leaf_hash,
+        )
+        .join(d, d.c.id == v.c.dataset_id)
         .join(rec, rec.c.seq == v.c.id)
         .where(
-            listed(v.c.dataset_id, dialect, name="keys"),
+            listed(d.c.name, dialect, name="keys"),
             listed(v.c.version, dialect, name="versions"),
         )
     )
@@ -133,38 +147,50 @@ def load(
     found = into if into is not None else Found()
     found.reset()
     found.run_rows.update(dict.fromkeys(runs))
-    for chunk in key_chunks(runs):
-        for row in _Q_RUNS(conn, keys=chunk).all():
-            body = _body(row)
-            if isinstance(body, Run):
-                found.runs[row.run_id] = body
-                found.read[row.seq] = Read(row, body)
-                found.run_rows[row.run_id] = row
-    ids: dict[int, Key] = {}
     found.dataset_ids.update(dict.fromkeys(datasets))
-    for chunk in key_chunks({name for _, name in datasets}):
-        for row in _Q_DATASETS(conn, keys=chunk):
-            key = (row.namespace, row.name)
-            if key in datasets:
-                ids[row.id] = key
-                found.kinds[key] = row.kind
-                found.dataset_ids[key] = (row.id, row.kind)
-    for chunk in key_chunks(ids):
-        for row in _Q_NEWEST(conn, keys=chunk, placeholder=placeholder):
-            found.latest[ids[row.dataset_id]] = row.version
-    found.version_ids.update(dict.fromkeys((i, version) for i in ids for version in versions))
-    for chunk in key_chunks(ids):
-        for wanted in key_chunks(versions):
-            rows = _Q_VERSIONS(conn, keys=chunk, versions=wanted).all()
-            for row in rows:
-                found.versions[(*ids[row.dataset_id], row.version)] = _body(row)
-                found.version_ids[(row.dataset_id, row.version)] = row.id
     found.job_ids.update(dict.fromkeys(jobs))
-    for chunk in key_chunks({name for _, name in jobs}):
-        for row in _Q_JOBS(conn, keys=chunk):
-            if (row.namespace, row.name) in jobs:
-                found.jobs.add((row.namespace, row.name))
-                found.job_ids[(row.namespace, row.name)] = row.id
+    names = {name for _, name in datasets}
+    # (every query keys on what was asked, not on another's answer: one batch, which
+    # PostgreSQL runs in one round trip)
+    calls = [
+        *((_Q_RUNS, {"keys": chunk}) for chunk in key_chunks(runs)),
+        *((_Q_DATASETS, {"keys": chunk}) for chunk in key_chunks(names)),
+        *((_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}) for chunk in key_chunks(names)),
+        *(
+            (_Q_VERSIONS, {"keys": chunk, "versions": wanted})
+            for chunk in key_chunks(names)
+            for wanted in key_chunks(versions)
+        ),
+        *((_Q_JOBS, {"keys": chunk}) for chunk in key_chunks({name for _, name in jobs})),
+    ]
+    answers: dict[Prepared, list[Any]] = {}
+    for (statement, _), rows in zip(calls, together(conn, *calls), strict=True):
+        answers.setdefault(statement, []).extend(rows)
+    for row in answers.get(_Q_RUNS, []):
+        body = _body(row)
+        if isinstance(body, Run):
+            found.runs[row.run_id] = body
+            found.read[row.seq] = Read(row, body)
+            found.run_rows[row.run_id] = row
+    ids: set[int] = set()
+    for row in answers.get(_Q_DATASETS, []):
+        key = (row.namespace, row.name)
+        if key in datasets:
+            ids.add(row.id)
+            found.kinds[key] = row.kind
+            found.dataset_ids[key] = (row.id, row.kind)
+    for row in answers.get(_Q_NEWEST, []):
+        if (row.namespace, row.name) in datasets:
+            found.latest[(row.namespace, row.name)] = row.version
+    found.version_ids.update(dict.fromkeys((i, version) for i in ids for version in versions))
+    for row in answers.get(_Q_VERSIONS, []):
+        if (row.namespace, row.name) in datasets:
+            found.versions[(row.namespace, row.name, row.version)] = _body(row)
+            found.version_ids[(row.dataset_id, row.version)] = row.id
+    for row in answers.get(_Q_JOBS, []):
+        if (row.namespace, row.name) in jobs:
+            found.jobs.add((row.namespace, row.name))
+            found.job_ids[(row.namespace, row.name)] = row.id
     return found
 
 
