@@ -288,27 +288,29 @@ class Prepared:
     def __init__(self, build: Callable[[str], ClauseElement]) -> None:
         self._build = build
         self._compiled: dict[str, tuple[str, list[str] | None, dict[str, Any]]] = {}
-        self._row: dict[tuple[str, ...], Any] = {}
+        self._row: dict[str, Any] = {}  # dialect -> its row type (False: no rows)
 
     def __call__(self, conn: Connection, **params: Any) -> Rows:
         if not conn.in_transaction():
             return Rows(conn.exec_driver_sql(*self._bind(conn, params)))
-        return self._collect(self._send(conn, params))
+        return self._collect(self._send(conn, params), conn.dialect.name)
 
     def _send(self, conn: Connection, params: dict[str, Any]) -> Any:
         """The driver's cursor, the statement executed (in a pipeline: only sent)."""
         return execute(conn, *self._bind(conn, params))
 
-    def _collect(self, cursor: Any) -> Rows:
+    def _collect(self, cursor: Any, dialect: str) -> Rows:
         """The rows of a cursor ``_send`` returned (then closed)."""
         try:
-            if cursor.description is None:
-                return Rows()
-            names = tuple(column[0] for column in cursor.description)
-            row = self._row.get(names)
-            if row is None:
-                row = self._row[names] = collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
-            return Rows(map(row._make, cursor.fetchall()))
+            row = self._row.get(dialect)
+            if row is None:  # (first run: a statement's columns never change)
+                description = cursor.description  # (psycopg builds it anew on each read)
+                row = self._row[dialect] = (
+                    collections.namedtuple("Row", [c[0] for c in description], rename=True)  # type: ignore[misc]
+                    if description is not None
+                    else False
+                )
+            return Rows(map(row._make, cursor.fetchall())) if row else Rows()
         finally:
             cursor.close()
 
@@ -346,7 +348,8 @@ def together(conn: Connection, *calls: tuple[Prepared, dict[str, Any]]) -> list[
     with pipelined(conn):  # (its end sends them and reads every answer)
         cursors = [statement._send(conn, params) for statement, params in calls]
     return [
-        statement._collect(cursor) for (statement, _), cursor in zip(calls, cursors, strict=True)
+        statement._collect(cursor, conn.dialect.name)
+        for (statement, _), cursor in zip(calls, cursors, strict=True)
     ]
 
 
