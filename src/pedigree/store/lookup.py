@@ -90,19 +90,14 @@ _Q_DATASETS = Prepared(
     )
 )
 _Q_NEWEST = Prepared(
-    lambda dialect: (
-        select(d.c.namespace, d.c.name, v.c.version)
-        .join(d, d.c.id == v.c.dataset_id)
-        .where(
-            v.c.id.in_(
-                select(func.max(v.c.id))
-                .join(d, d.c.id == v.c.dataset_id)
-                .where(
-                    listed(d.c.name, dialect, name="keys"),
-                    v.c.version != bindparam("placeholder"),
-                )
-                .group_by(v.c.dataset_id)
+    lambda dialect: select(v.c.dataset_id, v.c.version).where(
+        v.c.id.in_(
+            select(func.max(v.c.id))
+            .where(
+                v.c.dataset_id.in_(select(d.c.id).where(listed(d.c.name, dialect, name="keys"))),
+                v.c.version != bindparam("placeholder"),
             )
+            .group_by(v.c.dataset_id)
         )
     )
 )
@@ -172,16 +167,16 @@ def load(
             found.runs[row.run_id] = body
             found.read[row.seq] = Read(row, body)
             found.run_rows[row.run_id] = row
-    ids: set[int] = set()
+    ids: dict[int, Key] = {}
     for row in answers.get(_Q_DATASETS, []):
         key = (row.namespace, row.name)
         if key in datasets:
-            ids.add(row.id)
+            ids[row.id] = key
             found.kinds[key] = row.kind
             found.dataset_ids[key] = (row.id, row.kind)
     for row in answers.get(_Q_NEWEST, []):
-        if (row.namespace, row.name) in datasets:
-            found.latest[(row.namespace, row.name)] = row.version
+        if row.dataset_id in ids:
+            found.latest[ids[row.dataset_id]] = row.version
     found.version_ids.update(dict.fromkeys((i, version) for i in ids for version in versions))
     for row in answers.get(_Q_VERSIONS, []):
         if (row.namespace, row.name) in datasets:
