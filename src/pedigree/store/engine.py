@@ -239,7 +239,8 @@ def execute(conn: Connection, sql: str, params: Any, *, many: bool = False) -> A
             cursor.execute(sql, params)
     except conn.dialect.loaded_dbapi.Error as exc:
         cursor.close()
-        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from None
+        # (no parameters in the error: they may be large, or confidential)
+        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
     return cursor
 
 
@@ -316,21 +317,27 @@ class Prepared:
 
     def many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Run the statement (a write) once per parameter set, in one ``executemany``."""
-        sql, _ = self._bind(conn, {})
+        sql = self._compile(conn)[0]
         bound = [self._bind(conn, params)[1] for params in rows]
         if not conn.in_transaction():
             conn.exec_driver_sql(sql, bound)  # type: ignore[arg-type]
             return
         execute(conn, sql, bound, many=True).close()
 
-    def _bind(self, conn: Connection, params: dict[str, Any]) -> tuple[str, Any]:
-        """The statement's SQL for ``conn``, and ``params`` as its driver takes them."""
+    def _compile(self, conn: Connection) -> tuple[str, list[str] | None, dict[str, Any]]:
+        """The SQL for ``conn``'s dialect, its parameters' order (positional drivers) and
+        the values written into the statement, compiled on first use."""
         dialect = conn.dialect.name
         if dialect not in self._compiled:
             compiled = self._build(dialect).compile(dialect=conn.dialect)
             order = list(compiled.positiontup) if compiled.positiontup is not None else None
             self._compiled[dialect] = (str(compiled), order, dict(compiled.params))
-        sql, order, constants = self._compiled[dialect]
+        return self._compiled[dialect]
+
+    def _bind(self, conn: Connection, params: dict[str, Any]) -> tuple[str, Any]:
+        """The statement's SQL for ``conn``, and ``params`` as its driver takes them."""
+        dialect = conn.dialect.name
+        sql, order, constants = self._compile(conn)
         params = {**constants, **params}  # (values written into the statement, and these)
         params = {
             k: list_value(v, dialect) if isinstance(v, list) else v for k, v in params.items()

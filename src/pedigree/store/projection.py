@@ -130,9 +130,8 @@ class Projector:
     def flush(self) -> None:
         for table in t.PROJECTIONS:
             bulk_insert(self.conn, table, self.inserts.pop(table, []))
-        grouped: dict[
-            Prepared, list[dict[str, Any]]
-        ] = {}  # (rows of one statement keep their order)
+        # (rows of one statement keep their order)
+        grouped: dict[Prepared, list[dict[str, Any]]] = {}
         for statement, params in self.updates:
             grouped.setdefault(statement, []).append(params)
         for statement, rows in grouped.items():
