@@ -73,6 +73,62 @@ def test_appends_small_and_large_audit_and_read_back(ledger: Ledger) -> None:
     assert shown.current is not None and len(shown.history) == 1
 
 
+ODD_TEXT = [
+    "plain",
+    "",
+    "é ü ß",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🚀",
+    "quote ' \" \\ back\\slash",
+    "x'); DROP TABLE edges; --",
+]
+
+
+@pytest.mark.parametrize("count", [2, 7])
+def test_small_bulk_inserts_keep_every_value_and_the_rows_order(ledger: Ledger, count: int) -> None:
+    """A few rows at once (one JSON parameter on PostgreSQL, executemany on SQLite) keep
+    every value as given: NULLs, odd text, any bytes, large integers; an autoincrement
+    key numbers them in the order given."""
+    edges = [
+        {
+            "src": 2**62 + i,
+            "dst": i,
+            "kind": "used",
+            "role": ODD_TEXT[i % len(ODD_TEXT)] if i % 3 else None,
+            "run_node_id": None if i % 2 else i,
+            "seq_from": i,
+            "seq_to": None,
+        }
+        for i in range(count)
+    ]
+    blobs = [bytes(range(256)), b"", b"\\x00", b'"\\', bytes([0] * 5), b"\xff" * 3, b"ok"]
+    hashes = [{"level": 31, "idx": i, "hash": blobs[i % len(blobs)]} for i in range(count)]
+    with write_transaction(ledger.engine) as conn:
+        bulk_insert(conn, t.edges, edges)
+        with pipelined(conn):
+            bulk_insert(conn, t.merkle_nodes, hashes)
+    with ledger.engine.connect() as conn:
+        stored = conn.execute(select(t.edges).order_by(t.edges.c.id)).mappings().all()
+        kept = conn.execute(
+            select(t.merkle_nodes.c.idx, t.merkle_nodes.c.hash)
+            .where(t.merkle_nodes.c.level == 31)
+            .order_by(t.merkle_nodes.c.idx)
+        ).all()
+    assert [{k: v for k, v in row.items() if k != "id"} for row in stored] == edges
+    assert [row["src"] for row in stored] == [e["src"] for e in edges]  # (ids in order)
+    assert [(row.idx, row.hash) for row in kept] == [(h["idx"], h["hash"]) for h in hashes]
+
+
+def test_a_small_bulk_insert_of_text_the_driver_refuses_keeps_nothing(ledger: Ledger) -> None:
+    """Text that cannot be encoded (a lone surrogate) fails the insert as before, with
+    nothing kept."""
+    rows = [{"key": f"k{i}", "seq": i, "digest": b"d"} for i in range(3)]
+    rows[1]["key"] = "bad \ud800"
+    with pytest.raises((DBAPIError, UnicodeError)), write_transaction(ledger.engine) as conn:
+        bulk_insert(conn, t.idempotency_keys, rows)
+    with ledger.engine.connect() as conn:
+        assert conn.execute(select(t.idempotency_keys)).all() == []
+
+
 def test_a_store_error_names_the_failure_not_a_traceback(ledger: Ledger) -> None:
     with (
         pytest.raises(StoreError, match="cannot use the store"),

@@ -18,6 +18,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     Connection,
@@ -198,32 +199,68 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 
     Same effect as ``conn.execute(table.insert(), rows)``, which dominates large appends:
     the driver's ``executemany``, or on PostgreSQL a binary ``COPY`` for more than a few
-    rows (unless ``pipelined``).
+    rows (unless ``pipelined``), else one statement for them all.
     All rows share the first row's keys.
     """
     if not rows:
         return
     columns = list(rows[0])
+    postgresql = conn.dialect.name == "postgresql"
+    if postgresql and len(rows) >= COPY_FROM_ROWS and not _in_pipeline(conn):
+        _copy(conn, table, columns, rows)  # (COPY cannot be pipelined)
+        return
+    if postgresql and len(rows) > 1 and conn.in_transaction() and _insert_json(conn, table, rows):
+        return
     pick = itemgetter(*columns)
     values = [pick(row) for row in rows] if len(columns) > 1 else [(pick(row),) for row in rows]
-    if (
-        conn.dialect.name == "postgresql"
-        and len(values) >= COPY_FROM_ROWS
-        and not _in_pipeline(conn)  # (COPY cannot be pipelined)
-    ):
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-        with cursor.copy(statement) as copy:
-            copy.set_types(_copy_types(table, tuple(columns)))
-            for value in values:
-                copy.write_row(value)
-        return
     marks = ", ".join(("?" if conn.dialect.paramstyle == "qmark" else "%s",) * len(columns))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
     if not conn.in_transaction():
         conn.exec_driver_sql(sql, values)
         return
     execute(conn, sql, values, many=True).close()
+
+
+def _copy(conn: Connection, table: Table, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    pick = itemgetter(*columns)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    with cursor.copy(statement) as copy:
+        copy.set_types(_copy_types(table, tuple(columns)))
+        for row in rows:
+            copy.write_row(pick(row) if len(columns) > 1 else (pick(row),))
+
+
+def _insert_json(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
+    """Insert ``rows`` (PostgreSQL) in one statement whatever their number: they go as one
+    JSON parameter, written by ``orjson``, that the server turns back into rows in order.
+    psycopg's ``executemany`` sends a statement per row, each costing more Python than the
+    server spends inserting it. ``False`` (nothing done) for values it cannot carry."""
+    try:
+        data = orjson.dumps(rows, default=_bytea_text, option=_ONLY_PLAIN).decode()
+    except orjson.JSONEncodeError:
+        return False  # (a lone surrogate, a value that is not plain: as the driver does)
+    names = ", ".join(rows[0])
+    sql = (
+        f"INSERT INTO {table.name} ({names}) SELECT {names} "
+        f"FROM json_populate_recordset(NULL::{table.name}, %s::json)"
+    )
+    execute(conn, sql, (data,)).close()
+    return True
+
+
+_ONLY_PLAIN = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+"""Values the driver would adapt its own way (dates, subclasses) are left to it."""
+
+
+def _bytea_text(value: Any) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()  # (bytea's input form)
+    raise TypeError(f"{type(value).__name__} is not a column value")
 
 
 def execute(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
