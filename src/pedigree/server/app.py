@@ -210,8 +210,8 @@ def create_app(
     _install_error_handlers(app)
     from pedigree.server.routes import capture, health, integrity, lineage, reads, records
 
-    app.include_router(health.router)
-    for module in (reads, lineage, records, integrity, capture):
+    # (routes match in order: OpenLineage ingest, the busiest by far, first)
+    for module in (lineage, health, reads, records, integrity, capture):
         app.include_router(module.router)
     from pedigree.server import ui
     from pedigree.server.routes import verify

@@ -64,7 +64,13 @@ PrincipalDep = Annotated[Principal, Depends(authenticated)]
 def require(permission: Permission) -> Any:
     """A dependency giving the caller when its role holds ``permission``, else 403."""
 
-    async def check(principal: PrincipalDep) -> Principal:
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        # (``authenticated`` called here, not as a dependency of its own: FastAPI's
+        # resolving of each nested dependency costs more than the check itself)
+        principal = await authenticated(request, credentials)
         if not principal.can(permission):
             raise forbidden(
                 f"role {principal.role.value} may not {permission.value} "
@@ -92,6 +98,8 @@ def note(request: Request, node: str | None) -> None:
 
 async def no_unknown_query_parameters(request: Request) -> None:
     """400 for a query parameter the route does not take (a typo is never ignored)."""
+    if not request.scope.get("query_string"):
+        return  # (none given: most requests, ingest above all)
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
