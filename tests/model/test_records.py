@@ -124,6 +124,28 @@ def test_old_record_in_the_log_reads_through_its_upgrade() -> None:
     assert entry.to_json()["body"]["seed"] == 1
 
 
+def test_stored_numbers_and_escapes_read_back_as_written() -> None:
+    """Reading a stored record keeps every value: an integral float beyond 64 bits (RFC
+    8785 writes 1e20 as digits) reads as that float, and its canonical form is the bytes
+    stored; an escaped lone surrogate, which the fast parser refuses, still reads."""
+    from pedigree.ledger.canonical import canonical_json
+
+    def stored(parameters: bytes) -> bytes:
+        return (
+            b'{"actor":"a","body":{"job":{"name":"j","namespace":"default"},"kind":"train",'
+            b'"parameters":' + parameters + b',"run_id":"3d5d4d6b-2bfb-44b1-9ef9-f717aaf3fed0"},'
+            b'"schema":"pedigree.run/2","seq":1,"time":"2026-01-01T00:00:00.000000Z"}'
+        )
+
+    big = LogEntry.from_canonical(stored(b'{"big":100000000000000000000,"n":-7,"x":0.25}'), b"")
+    assert big.body.parameters == {"big": 1e20, "n": -7, "x": 0.25}  # type: ignore[attr-defined]
+    assert canonical_json(big.body.parameters) == (  # type: ignore[attr-defined]
+        b'{"big":100000000000000000000,"n":-7,"x":0.25}'
+    )
+    odd = LogEntry.from_canonical(stored(b'{"s":"\\ud800"}'), b"")
+    assert odd.body.parameters == {"s": "\ud800"}  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("schema", "fragment"),
     [

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from pedigree.errors import RecordError, SchemaVersionError
@@ -147,7 +148,7 @@ class LogEntry:
     def from_canonical(cls, canonical: bytes, leaf_hash: bytes) -> LogEntry:
         """Parse stored canonical bytes; an older body is upgraded, the bytes stay as they are."""
         try:
-            data = json.loads(canonical)
+            data = _loads(canonical)
             schema = data["schema"]
             seq, time, actor, body = data["seq"], data["time"], data["actor"], data["body"]
         except (ValueError, KeyError, TypeError) as exc:
@@ -161,6 +162,17 @@ class LogEntry:
             canonical=canonical,
             leaf_hash=leaf_hash,
         )
+
+
+def _loads(canonical: bytes) -> Any:
+    """Stored JSON parsed by ``orjson``, a few times faster than ``json``: the same values,
+    except that an integer beyond 64 bits, which only an integral float can have been
+    (RFC 8785 writes ``1e20`` as digits), is read as that float, as ``parse_json`` does.
+    What it refuses (lone surrogates) goes to ``json``."""
+    try:
+        return orjson.loads(canonical)
+    except orjson.JSONDecodeError:
+        return json.loads(canonical)
 
 
 def parse_submission(data: Any) -> RecordBody:
