@@ -35,6 +35,10 @@ class StoreError(PedigreeError):
     """The store is missing, unreadable, of another schema revision, or unreachable."""
 
 
+class WriteLockBusy(StoreError):
+    """Another writer holds the store's write lock, and the caller chose not to wait."""
+
+
 class SigningKeyError(PedigreeError):
     """The ledger signing key is missing, unreadable, or not the key of this ledger."""
 

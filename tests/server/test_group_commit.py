@@ -209,7 +209,7 @@ def test_a_request_abandoned_with_its_event_loop_does_not_stop_the_writer(
         return real(led, events, **kw)
 
     monkeypatch.setattr(openlineage, "ingest", slow)
-    committer = GroupCommit(ledger, wait=0)
+    committer = GroupCommit(ledger, wait=0, inline=False)  # (the writer thread's path)
     first = str(uuid.uuid4())
 
     async def abandon() -> None:
@@ -232,3 +232,148 @@ def test_a_request_abandoned_with_its_event_loop_does_not_stop_the_writer(
     runs = {str(e.body.run_id) for e in ledger.entries(types=["run"]) if isinstance(e.body, Run)}
     assert first in runs
     committer.close()
+
+
+def _recording_threads(
+    monkeypatch: pytest.MonkeyPatch, delay: float = 0.0
+) -> list[tuple[int, int]]:
+    """(thread id, events) of each ``ingest`` call from now on."""
+    import time
+
+    calls: list[tuple[int, int]] = []
+    real = openlineage.ingest
+
+    def recording(led: Ledger, events: Any, **kw: Any) -> Any:
+        calls.append((threading.get_ident(), 1 if isinstance(events, dict) else len(events)))
+        time.sleep(delay)
+        return real(led, events, **kw)
+
+    monkeypatch.setattr(openlineage, "ingest", recording)
+    return calls
+
+
+def test_on_sqlite_the_event_loop_commits_its_turns_requests_itself(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: the requests submitted during one turn of the loop go in one commit made on
+    the loop's own thread; PostgreSQL: on the writer thread."""
+    import asyncio
+
+    calls = _recording_threads(monkeypatch)
+    committer = GroupCommit(ledger)
+    sqlite = ledger.engine.dialect.name == "sqlite"
+    assert committer.inline is sqlite
+    run_ids = [str(uuid.uuid4()) for _ in range(6)]
+
+    async def main() -> tuple[int, list[Any]]:
+        answers = await asyncio.gather(
+            *(
+                committer.submit([event("START", run_id, k)], "tester", single=True)
+                for k, run_id in enumerate(run_ids)
+            )
+        )
+        return threading.get_ident(), answers
+
+    loop_thread, answers = asyncio.run(main())
+    for run_id, answer in zip(run_ids, answers, strict=True):
+        assert len(answer) == 1 and answer[0].run_id == run_id and answer[0].appended >= 1
+    if sqlite:
+        assert calls == [(loop_thread, 6)]  # one commit, on the loop
+    else:
+        assert calls and all(thread != loop_thread for thread, _ in calls)
+    committer.close()
+    assert ledger.audit().ok
+
+
+@pytest.fixture
+def sqlite_ledger(tmp_path: Any) -> Any:
+    """(The event loop commits only on SQLite.)"""
+    led, _ = Ledger.init(tmp_path / "store", None, actor="tester")
+    yield led
+    led.close()
+
+
+def test_the_loop_never_waits_for_the_write_lock_nor_commits_a_large_request(
+    sqlite_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While another process holds the SQLite write lock, a request submitted on the loop
+    goes to the writer thread, which waits for the lock; the loop meanwhile goes on. A
+    request larger than ``INLINE_EVENTS`` goes to the writer thread too."""
+    import asyncio
+    import sqlite3
+
+    from pedigree.server.group_commit import INLINE_EVENTS
+
+    ledger = sqlite_ledger
+    calls = _recording_threads(monkeypatch)
+    committer = GroupCommit(ledger, wait=0)
+    other = sqlite3.connect(
+        ledger.engine.url.database, isolation_level=None, check_same_thread=False
+    )
+    other.execute("BEGIN IMMEDIATE")  # (another process holding the write lock)
+    threading.Timer(0.4, other.rollback).start()
+    run_id = str(uuid.uuid4())
+
+    async def main() -> tuple[int, int, list[Any]]:
+        ticks = 0
+
+        async def ticking() -> None:
+            nonlocal ticks
+            for _ in range(20):
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        clock = asyncio.ensure_future(ticking())
+        answer = await committer.submit([event("START", run_id, 1)], "tester", single=True)
+        ticks_by_then = ticks
+        await clock
+        return threading.get_ident(), ticks_by_then, answer
+
+    loop_thread, ticks, answer = asyncio.run(main())
+    other.close()
+    assert answer[0].run_id == run_id and answer[0].appended >= 1
+    assert ticks >= 10  # the loop ran on while the lock was held (~0.4 s)
+    assert [thread for thread, _ in calls][-1] != loop_thread  # recorded by the writer thread
+    calls.clear()
+
+    big = [event("START", str(uuid.uuid4()), k) for k in range(INLINE_EVENTS + 1)]
+
+    async def large() -> int:
+        await committer.submit(big, "tester")
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(large())
+    assert calls == [(calls[0][0], INLINE_EVENTS + 1)] and calls[0][0] != loop_thread
+    committer.close()
+    assert ledger.audit().ok
+
+
+def test_while_the_writer_thread_commits_the_loop_hands_it_its_requests(
+    sqlite_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One commit at a time: requests submitted on the loop while the writer thread records
+    a large request are recorded by the thread after it, not alongside on the loop."""
+    import asyncio
+
+    from pedigree.server.group_commit import INLINE_EVENTS
+
+    ledger = sqlite_ledger
+    calls = _recording_threads(monkeypatch, delay=0.2)
+    committer = GroupCommit(ledger, wait=0)
+    big = [event("START", str(uuid.uuid4()), k) for k in range(INLINE_EVENTS + 1)]
+    small = [str(uuid.uuid4()) for _ in range(3)]
+
+    async def main() -> int:
+        large = asyncio.ensure_future(committer.submit(big, "tester"))
+        await asyncio.sleep(0.05)  # (the writer thread is recording it)
+        await asyncio.gather(
+            large,
+            *(committer.submit([event("START", r, k)], "tester") for k, r in enumerate(small)),
+        )
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    assert [n for _, n in calls] == [INLINE_EVENTS + 1, 3]
+    assert all(thread != loop_thread for thread, _ in calls)
+    committer.close()
+    assert ledger.audit().ok

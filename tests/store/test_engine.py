@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -180,6 +181,38 @@ def test_a_locked_sqlite_store_is_a_one_line_store_error(
         holder.execute("ROLLBACK")
         ledger.append(version(1))
         assert ledger.size == 1 and ledger.audit().ok
+    finally:
+        holder.close()
+        ledger.close()
+
+
+def test_a_write_that_may_not_wait_for_the_sqlite_lock_fails_at_once_and_keeps_nothing(
+    tmp_path: Path,
+) -> None:
+    """``wait=False`` (the server's event loop): while another process holds the write
+    lock, ``WriteLockBusy`` at once, nothing written; the connection goes back to the pool
+    with its usual busy timeout, so a later write waits for the lock as before."""
+    import time
+
+    from pedigree.errors import WriteLockBusy
+
+    ledger, _ = Ledger.init(str(tmp_path / "s"), None, actor="tester")
+    holder = sqlite3.connect(
+        tmp_path / "s" / "pedigree.db", isolation_level=None, check_same_thread=False
+    )
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        with pytest.raises(WriteLockBusy):
+            ledger.append_derived(lambda conn: [version(1)], wait=False)
+        assert time.monotonic() - started < 1
+        with ledger.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60_000
+        threading.Timer(0.3, holder.rollback).start()
+        ledger.append_derived(lambda conn: [version(2)])  # (waits for the lock)
+        assert ledger.size == 1 and ledger.audit().ok
+        ledger.append_derived(lambda conn: [version(3)], wait=False)  # (free: at once)
+        assert ledger.size == 2
     finally:
         holder.close()
         ledger.close()

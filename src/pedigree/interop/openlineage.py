@@ -90,7 +90,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
-from pedigree.errors import RecordError
+from pedigree.errors import RecordError, WriteLockBusy
 from pedigree.interop._schemas import (
     describe,
     event_validator,
@@ -798,12 +798,15 @@ def ingest(
     *,
     actor: str | None = None,
     alongside: Alongside | None = None,
+    wait: bool = True,
 ) -> list[IngestResult]:
     """Validate every event, then record them all in one atomic append (all or nothing).
 
     ``events`` is one event or a list (``POST /lineage`` or ``/lineage/batch``); ``actor`` is
     the authenticated submitter (default: the ledger's); ``alongside`` writes in the same
-    transaction (``Ledger.append_derived``). Returns one result per event.
+    transaction (``Ledger.append_derived``). ``wait=False``: ``WriteLockBusy`` (nothing
+    recorded) rather than waiting while another writer holds the store's write lock.
+    Returns one result per event.
     """
     batch: Sequence[Any] = [events] if isinstance(events, Mapping) else list(events)
     parsed = _parse_all(batch)
@@ -829,13 +832,18 @@ def ingest(
             warnings.append([*event.warnings, *notes])
         return records
 
-    with _LOCK:
-        try:
-            appended = ledger.append_derived(derive, actor=actor, alongside=alongside, known=known)
-        except EventError:
-            raise
-        except RecordError as exc:
-            raise _attributed(exc, owner, len(parsed)) from None
+    if not _LOCK.acquire(blocking=wait):
+        raise WriteLockBusy("another ingest of this process holds the write lock")
+    try:
+        appended = ledger.append_derived(
+            derive, actor=actor, alongside=alongside, known=known, wait=wait
+        )
+    except EventError:
+        raise
+    except RecordError as exc:
+        raise _attributed(exc, owner, len(parsed)) from None
+    finally:
+        _LOCK.release()
     seqs: list[list[int]] = [[] for _ in parsed]
     new = [0] * len(parsed)
     for index, result in zip(owner, appended, strict=True):

@@ -17,6 +17,17 @@ Under load the writer also waits a little (``wait``, 2 ms by default) for as man
 as recent commits took, rather than committing the first one or two alone: a commit's
 fixed cost (look-ups, signing the head, the commit itself) is then shared by more
 requests. A lone client never waits: its commits hold one request each.
+
+On SQLite, small requests are committed on the event loop itself (``inline``): what the
+loop has received by the end of its current turn goes in one commit. A SQLite commit
+never waits on a network, so a second thread only adds hand-offs of the interpreter lock
+between the two (and wake-ups across threads) that cost more than the commit saves the
+loop; measured, throughput rose by about 40 %. The loop must not stall, though: it never
+waits for the store's write lock (held by another process, by the access-log writer, or
+by the writer thread, which still takes large requests and whatever the loop could not
+commit at once); it hands the requests to the writer thread instead. PostgreSQL commits
+wait on round trips, during which the loop has other requests to read: they stay on the
+writer thread.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pedigree.errors import RecordError
+from pedigree.errors import RecordError, WriteLockBusy
 from pedigree.server import access_log
 from pedigree.store import Alongside, Ledger
 
@@ -40,6 +51,10 @@ MAX_EVENTS = 2_000
 
 RECENT = 16
 """How many recent commits set the number of requests the writer waits for."""
+
+INLINE_EVENTS = 100
+"""At most this many events go in one commit on the event loop (which answers nothing else
+meanwhile); larger requests, and the rest of a larger turn, go to the writer thread."""
 
 
 @dataclass
@@ -68,15 +83,19 @@ class GroupCommit:
     """``ingest(events, actor)`` (or ``await submit(...)``) with concurrent callers' events
     appended together by one writer thread, started on first use; ``close`` stops it."""
 
-    def __init__(self, ledger: Ledger, *, wait: float = 0.002) -> None:
+    def __init__(self, ledger: Ledger, *, wait: float = 0.002, inline: bool | None = None) -> None:
         self.ledger = ledger
         self.wait = wait
         """Longest a commit waits for more requests (seconds; 0: never)."""
+        self.inline = ledger.engine.dialect.name == "sqlite" if inline is None else inline
+        """Whether ``submit`` commits small requests on the event loop (default: on SQLite)."""
         self._lock = threading.Condition()
         self._queue: list[_Submission] = []
         self._recent: deque[int] = deque(maxlen=RECENT)  # requests queued at recent commits
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._committing = threading.Lock()  # (one commit at a time: the loop or the thread)
+        self._turns: dict[Any, list[_Submission]] = {}  # event loop -> its current turn's
 
     def ingest(
         self,
@@ -105,19 +124,53 @@ class GroupCommit:
         """``ingest`` for the event loop: waits without holding a thread."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
+        on_loop = threading.get_ident()
 
         def settle() -> None:
+            if threading.get_ident() == on_loop:
+                _resolve(future)
+                return
             with contextlib.suppress(RuntimeError):  # (its loop has closed: nobody waits)
                 loop.call_soon_threadsafe(_resolve, future)
 
         mine = _Submission(events, actor, single, access, settle)
-        self._enqueue(mine)
+        if self.inline and mine.size <= INLINE_EVENTS and not self._closed:
+            turn = self._turns.setdefault(loop, [])
+            if not turn:  # (after the requests the loop has already read)
+                loop.call_soon(self._commit_turn, loop)
+            turn.append(mine)
+        else:
+            self._enqueue(mine)
         await future
         return mine.outcome()
+
+    def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit on the event loop what was submitted during its turn, without waiting for
+        the write lock: whatever cannot be committed at once goes to the writer thread."""
+        batch, later = _take(self._turns.pop(loop, []), INLINE_EVENTS)
+        if batch and self._committing.acquire(blocking=False):
+            try:
+                self._record(batch, wait=False)
+            finally:
+                self._committing.release()
+            busy = [item for item in batch if isinstance(item.error, WriteLockBusy)]
+            for item in batch:
+                if not isinstance(item.error, WriteLockBusy):
+                    item.settle()
+            for item in busy:
+                item.error = None
+            later = busy + later
+        else:
+            later = batch + later
+        for item in later:
+            self._enqueue(item)
 
     def close(self) -> None:
         """Record what is queued, then stop the writer thread (a later request starts
         another: an app's lifespan may run more than once)."""
+        for loop in list(self._turns):  # (a loop's turn, not committed yet: the thread
+            for item in self._turns.pop(loop, []):  # records it)
+                self._enqueue(item)
         with self._lock:
             self._closed = True
             self._lock.notify_all()
@@ -150,7 +203,8 @@ class GroupCommit:
                 self._recent.append(len(self._queue))
                 batch, self._queue = _take(self._queue)
             try:
-                self._record(batch)
+                with self._committing:
+                    self._record(batch)
             except BaseException as exc:  # (never leave a request waiting)
                 for item in batch:
                     if item.results is None and item.error is None:
@@ -168,7 +222,9 @@ class GroupCommit:
                 return
             self._lock.wait(left)
 
-    def _record(self, batch: list[_Submission]) -> None:
+    def _record(self, batch: list[_Submission], *, wait: bool = True) -> None:
+        """Record ``batch``, setting each item's results or error (``wait``: as for
+        ``openlineage.ingest``)."""
         from pedigree.interop import openlineage
 
         by_actor: dict[str, list[_Submission]] = {}
@@ -180,7 +236,7 @@ class GroupCommit:
                     raise _Alone
                 combined = [event for item in items for event in item.events]
                 results = openlineage.ingest(
-                    self.ledger, combined, actor=actor, alongside=_logging(items)
+                    self.ledger, combined, actor=actor, alongside=_logging(items), wait=wait
                 )
                 offset = 0
                 for item in items:
@@ -197,6 +253,7 @@ class GroupCommit:
                             item.events[0] if item.single else item.events,
                             actor=actor,
                             alongside=_logging([item]),
+                            wait=wait,
                         )
                     except BaseException as exc:
                         item.error = exc
@@ -220,12 +277,14 @@ class _Alone(Exception):
     """A lone request: record it as it came (its own messages, no re-indexing)."""
 
 
-def _take(queue: list[_Submission]) -> tuple[list[_Submission], list[_Submission]]:
-    """The queued requests up to ``MAX_EVENTS`` events (at least one), and the rest."""
+def _take(
+    queue: list[_Submission], limit: int = MAX_EVENTS
+) -> tuple[list[_Submission], list[_Submission]]:
+    """The queued requests up to ``limit`` events (at least one), and the rest."""
     total = 0
     for position, item in enumerate(queue):
         total += item.size
-        if total > MAX_EVENTS and position > 0:
+        if total > limit and position > 0:
             return queue[:position], queue[position:]
     return queue, []
 

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from pathlib import Path
@@ -37,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql import ClauseElement, ColumnElement
 
-from pedigree.errors import StoreError
+from pedigree.errors import StoreError, WriteLockBusy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 60_000
@@ -101,8 +102,20 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            execute(conn, f"BEGIN {mode}", ()).close()
+            options = conn.get_execution_options()
+            begin = f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}"
+            if options.get("sqlite_wait", True):
+                execute(conn, begin, ()).close()
+                return
+            execute(conn, "PRAGMA busy_timeout=0", ()).close()
+            try:
+                execute(conn, begin, ()).close()
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
+                    raise WriteLockBusy("another writer holds the store's write lock") from None
+                raise
+            finally:
+                execute(conn, f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}", ()).close()
 
         return engine
     engine = create_engine(
@@ -140,10 +153,14 @@ def db_errors(where: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction holding the write lock (see module docstring); commits on success."""
+def write_transaction(engine: Engine, *, wait: bool = True) -> Iterator[Connection]:
+    """A transaction holding the write lock (see module docstring); commits on success.
+
+    ``wait=False``: on SQLite, ``WriteLockBusy`` at once, rather than waiting (up to
+    ``BUSY_TIMEOUT_MS``), when another connection holds the lock. (PostgreSQL waits.)
+    """
     with engine.connect() as conn:
-        conn.execution_options(sqlite_begin="IMMEDIATE")
+        conn.execution_options(sqlite_begin="IMMEDIATE", sqlite_wait=wait)
         with conn.begin():
             yield conn
 

@@ -365,6 +365,7 @@ class Ledger:
         actor: str | None = None,
         alongside: Alongside | None = None,
         known: Found | None = None,
+        wait: bool = True,
     ) -> list[Appended]:
         """Append the records ``derive`` computes from what the ledger holds, reading and
         appending in one write transaction.
@@ -375,9 +376,15 @@ class Ledger:
         merged when several servers take events at once. An error it raises appends nothing.
         ``alongside`` is as for ``append_many``. ``known`` may be what ``derive`` looked up
         (``lookup.load(into=known)``), so projecting its records looks none of it up again.
+        ``wait=False``: when another connection holds the SQLite write lock, raise
+        ``WriteLockBusy`` at once (nothing done) instead of waiting for it.
         """
         key = self._signing_key()  # (read before taking the lock)
-        with _gc_paused(), db_errors(self._where), write_transaction(self.engine) as conn:
+        with (
+            _gc_paused(),
+            db_errors(self._where),
+            write_transaction(self.engine, wait=wait) as conn,
+        ):
             state = self._state(conn, lock=True)
             prepared = _prepare(list(derive(conn)))
             results = self._append_locked(conn, key, state, prepared, actor, None, known)
