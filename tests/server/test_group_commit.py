@@ -377,3 +377,22 @@ def test_while_the_writer_thread_commits_the_loop_hands_it_its_requests(
     assert all(thread != loop_thread for thread, _ in calls)
     committer.close()
     assert ledger.audit().ok
+
+
+def test_the_loop_commits_while_reads_hold_many_connections(sqlite_ledger: Ledger) -> None:
+    """A commit on the loop never waits for a pooled connection (SQLite's pool has no
+    limit): here 20 are held, more than a default pool's 15."""
+    import asyncio
+    import contextlib
+    import time
+
+    committer = GroupCommit(sqlite_ledger)
+    with contextlib.ExitStack() as held:
+        for _ in range(20):
+            held.enter_context(sqlite_ledger.engine.connect())
+        started = time.monotonic()
+        answer = asyncio.run(
+            committer.submit([event("START", str(uuid.uuid4()), 1)], "tester", single=True)
+        )
+        assert answer[0].appended >= 1 and time.monotonic() - started < 5
+    committer.close()

@@ -89,7 +89,11 @@ def _pool_setting(name: str, default: int, *, least: int) -> int:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        # (no limit on connections: a checkout never waits, so the server's event loop,
+        # which commits on SQLite, never stalls behind reads holding every pooled one)
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, max_overflow=-1
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
