@@ -75,8 +75,9 @@ def serve(
         typer.Option(
             min=0,
             max=1,
-            help="Under load, longest an OpenLineage commit waits (seconds) for more "
-            "concurrent requests to share it (0: never wait).",
+            help="Under load, longest an OpenLineage commit of the writer thread (PostgreSQL; "
+            "on SQLite, large requests) waits (seconds) for more concurrent requests to share "
+            "it (0: never wait).",
         ),
     ] = 0.002,
     log_level: Annotated[
