@@ -81,7 +81,8 @@ class _Submission:
 
 class GroupCommit:
     """``ingest(events, actor)`` (or ``await submit(...)``) with concurrent callers' events
-    appended together by one writer thread, started on first use; ``close`` stops it."""
+    appended together by one writer thread, started on first use (or, on SQLite, by the
+    event loop that awaits ``submit``: see the module docstring); ``close`` stops it."""
 
     def __init__(self, ledger: Ledger, *, wait: float = 0.002, inline: bool | None = None) -> None:
         self.ledger = ledger
@@ -163,7 +164,11 @@ class GroupCommit:
         else:
             later = batch + later
         for item in later:
-            self._enqueue(item)
+            try:
+                self._enqueue(item)
+            except RuntimeError as exc:  # (shutting down: answer rather than leave it waiting)
+                item.error = exc
+                item.settle()
 
     def close(self) -> None:
         """Record what is queued, then stop the writer thread (a later request starts

@@ -64,7 +64,8 @@ def _event_namespaces(event: Any) -> set[str]:
 async def _ingest(
     request: Request, principal: Principal, events: list[Any], *, batch: bool
 ) -> dict[str, Any]:
-    """Runs on the event loop: the group commit's writer thread does the appending.
+    """Runs on the event loop: the group commit does the appending (on SQLite, on this
+    loop, at the end of its turn; on PostgreSQL, its writer thread).
     (The routes take no ledger dependency: each one FastAPI resolves costs the busiest
     endpoint more than what it gives.)"""
     try:
