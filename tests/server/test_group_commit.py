@@ -396,3 +396,34 @@ def test_the_loop_commits_while_reads_hold_many_connections(sqlite_ledger: Ledge
         )
         assert answer[0].appended >= 1 and time.monotonic() - started < 5
     committer.close()
+
+
+def test_a_commit_on_the_loop_that_fails_outright_answers_every_request(
+    sqlite_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever goes wrong in a commit made on the loop, each request gets the error, and
+    none is left waiting."""
+    import asyncio
+
+    committer = GroupCommit(sqlite_ledger)
+
+    def broken(self: GroupCommit, batch: Any, *, wait: bool = True) -> None:
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr(GroupCommit, "_record", broken)
+
+    async def main() -> list[Any]:
+        return await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    committer.submit([event("START", str(uuid.uuid4()), k)], "tester")
+                    for k in range(3)
+                ),
+                return_exceptions=True,
+            ),
+            timeout=10,
+        )
+
+    answers = asyncio.run(main())
+    assert [str(a) for a in answers] == ["the disk caught fire"] * 3
+    committer.close()

@@ -152,6 +152,10 @@ class GroupCommit:
         if batch and self._committing.acquire(blocking=False):
             try:
                 self._record(batch, wait=False)
+            except BaseException as exc:  # (never leave a request waiting)
+                for item in batch:
+                    if item.results is None and item.error is None:
+                        item.error = exc
             finally:
                 self._committing.release()
             busy = [item for item in batch if isinstance(item.error, WriteLockBusy)]
