@@ -151,19 +151,16 @@ class GroupCommit:
         batch, later = _take(self._turns.pop(loop, []), INLINE_EVENTS)
         if batch and self._committing.acquire(blocking=False):
             try:
-                self._record(batch, wait=False)
-            except BaseException as exc:  # (never leave a request waiting)
-                for item in batch:
-                    if item.results is None and item.error is None:
-                        item.error = exc
+                self._commit(batch, wait=False)
             finally:
                 self._committing.release()
-            busy = [item for item in batch if isinstance(item.error, WriteLockBusy)]
+            busy = []
             for item in batch:
-                if not isinstance(item.error, WriteLockBusy):
+                if isinstance(item.error, WriteLockBusy):
+                    item.error = None  # (the writer thread records it, waiting for the lock)
+                    busy.append(item)
+                else:
                     item.settle()
-            for item in busy:
-                item.error = None
             later = busy + later
         else:
             later = batch + later
@@ -211,13 +208,8 @@ class GroupCommit:
                 self._gather()
                 self._recent.append(len(self._queue))
                 batch, self._queue = _take(self._queue)
-            try:
-                with self._committing:
-                    self._record(batch)
-            except BaseException as exc:  # (never leave a request waiting)
-                for item in batch:
-                    if item.results is None and item.error is None:
-                        item.error = exc
+            with self._committing:
+                self._commit(batch)
             for item in batch:
                 item.settle()
 
@@ -230,6 +222,15 @@ class GroupCommit:
             if left <= 0:
                 return
             self._lock.wait(left)
+
+    def _commit(self, batch: list[_Submission], *, wait: bool = True) -> None:
+        """``_record``, after which every item has its results or an error, whatever fails."""
+        try:
+            self._record(batch, wait=wait)
+        except BaseException as exc:  # (never leave a request waiting)
+            for item in batch:
+                if item.results is None and item.error is None:
+                    item.error = exc
 
     def _record(self, batch: list[_Submission], *, wait: bool = True) -> None:
         """Record ``batch``, setting each item's results or error (``wait``: as for

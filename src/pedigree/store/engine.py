@@ -235,7 +235,12 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     pick = itemgetter(*columns)
     values = [pick(row) for row in rows] if len(columns) > 1 else [(pick(row),) for row in rows]
     marks = ", ".join(("?" if conn.dialect.paramstyle == "qmark" else "%s",) * len(columns))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    _execute_many(conn, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", values)
+
+
+def _execute_many(conn: Connection, sql: str, values: list[Any]) -> None:
+    """``executemany`` on the driver's cursor in a transaction; outside one through
+    SQLAlchemy, which begins it."""
     if not conn.in_transaction():
         conn.exec_driver_sql(sql, values)
         return
@@ -376,11 +381,7 @@ class Prepared:
     def many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Run the statement (a write) once per parameter set, in one ``executemany``."""
         sql = self._compile(conn)[0]
-        bound = [self._bind(conn, params)[1] for params in rows]
-        if not conn.in_transaction():
-            conn.exec_driver_sql(sql, bound)  # type: ignore[arg-type]
-            return
-        execute(conn, sql, bound, many=True).close()
+        _execute_many(conn, sql, [self._bind(conn, params)[1] for params in rows])
 
     def _compile(self, conn: Connection) -> tuple[str, list[str] | None, dict[str, Any]]:
         """The SQL for ``conn``'s dialect, its parameters' order (positional drivers) and

@@ -144,16 +144,16 @@ def load(
     found.run_rows.update(dict.fromkeys(runs))
     found.dataset_ids.update(dict.fromkeys(datasets))
     found.job_ids.update(dict.fromkeys(jobs))
-    names = {name for _, name in datasets}
+    names = list(key_chunks({name for _, name in datasets}))
     # (every query keys on what was asked, not on another's answer: one batch, which
     # PostgreSQL runs in one round trip)
     calls = [
         *((_Q_RUNS, {"keys": chunk}) for chunk in key_chunks(runs)),
-        *((_Q_DATASETS, {"keys": chunk}) for chunk in key_chunks(names)),
-        *((_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}) for chunk in key_chunks(names)),
+        *((_Q_DATASETS, {"keys": chunk}) for chunk in names),
+        *((_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}) for chunk in names),
         *(
             (_Q_VERSIONS, {"keys": chunk, "versions": wanted})
-            for chunk in key_chunks(names)
+            for chunk in names
             for wanted in key_chunks(versions)
         ),
         *((_Q_JOBS, {"keys": chunk}) for chunk in key_chunks({name for _, name in jobs})),
