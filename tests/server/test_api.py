@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from pedigree.ledger import ConsistencyEvidence, RecordEvidence, verify_evidence
+from pedigree.store.engine import HEAD_REVISION
 from tests.server.conftest import SECRET, Site
 
 CONFIDENTIAL = {"redacted": True, "reason": "confidential"}
@@ -18,7 +19,7 @@ SUMMARY = {"redacted": True, "reason": "summary"}
 def test_health_readiness_and_openapi(site: Site) -> None:
     assert site.get(None, "/healthz").json() == {"status": "ok"}
     ready = site.get(None, "/readyz").json()
-    assert ready["status"] == "ready" and ready["schema_revision"] == "0003"
+    assert ready["status"] == "ready" and ready["schema_revision"] == HEAD_REVISION
     assert ready["backend"] == site.backend
     spec = site.get(None, "/openapi.json").json()
     assert "/api/v1/lineage" in spec["paths"] and "/api/v1/records" in spec["paths"]

@@ -12,6 +12,7 @@ import collections
 import contextlib
 import functools
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -40,13 +41,15 @@ from sqlalchemy.sql import ClauseElement, ColumnElement
 
 from pedigree.errors import StoreError, WriteLockBusy
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 60_000
 
 COPY_FROM_ROWS = 50
 """From this many rows on, PostgreSQL inserts go through COPY (several times faster)."""
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The latest migration; a test holds it equal to Alembic's head, so opening a store
 can check the schema without loading Alembic."""
 
@@ -137,6 +140,18 @@ def make_engine(url: str) -> Engine:
         dbapi_connection.commit()
 
     return engine
+
+
+def refresh_statistics(engine: Engine, tables: list[str]) -> None:
+    """``ANALYZE`` the tables (PostgreSQL), best effort: the caller's work is done and
+    stays done whatever happens here. A table autovacuum is analysing is skipped rather
+    than waited for, and one this role does not own is skipped by the server itself."""
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+            conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+    except SQLAlchemyError as exc:
+        log.info("statistics not refreshed: %s", describe_db_error(exc))
 
 
 def describe_db_error(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, select
 
 from pedigree.model import EntityVersion, LogEntry, RecordBody, Run
 from pedigree.store import schema as t
@@ -90,16 +90,24 @@ _Q_DATASETS = Prepared(
     )
 )
 _Q_NEWEST = Prepared(
-    lambda dialect: select(v.c.dataset_id, v.c.version).where(
-        v.c.id.in_(
-            select(func.max(v.c.id))
-            .where(
-                v.c.dataset_id.in_(select(d.c.id).where(listed(d.c.name, dialect, name="keys"))),
-                v.c.version != bindparam("placeholder"),
-            )
-            .group_by(v.c.dataset_id)
+    # Per dataset, its newest version from the end of its stretch of the ``(dataset_id,
+    # id)`` index: one entry read however many versions it has. (The dataset is bounded on
+    # both sides rather than named with ``=``: with ``=`` the order asked for is merely
+    # ``id``'s, and PostgreSQL may then walk the primary key back through every newer
+    # version of every dataset, all of them for a dataset with none.)
+    lambda dialect: select(
+        d.c.id.label("dataset_id"),
+        select(v.c.version)
+        .where(
+            v.c.dataset_id >= d.c.id,
+            v.c.dataset_id <= d.c.id,
+            v.c.version != bindparam("placeholder"),
         )
-    )
+        .order_by(v.c.dataset_id.desc(), v.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("version"),
+    ).where(listed(d.c.name, dialect, name="keys"))
 )
 _Q_VERSIONS = Prepared(
     lambda dialect: (
@@ -175,7 +183,7 @@ def load(
             found.kinds[key] = row.kind
             found.dataset_ids[key] = (row.id, row.kind)
     for row in answers.get(_Q_NEWEST, []):
-        if row.dataset_id in ids:
+        if row.dataset_id in ids and row.version is not None:
             found.latest[ids[row.dataset_id]] = row.version
     found.version_ids.update(dict.fromkeys((i, version) for i in ids for version in versions))
     for row in answers.get(_Q_VERSIONS, []):

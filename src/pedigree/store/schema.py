@@ -128,6 +128,7 @@ versions = Table(
     Column("fingerprint", Text),
     Column("recorded_at", String(32), nullable=False),
     UniqueConstraint("dataset_id", "version", name="uq_versions_dataset_version"),
+    Index("ix_versions_dataset", "dataset_id", "id"),  # (a dataset's newest version)
 )
 
 jobs = Table(
