@@ -427,3 +427,91 @@ def test_a_commit_on_the_loop_that_fails_outright_answers_every_request(
     answers = asyncio.run(main())
     assert [str(a) for a in answers] == ["the disk caught fire"] * 3
     committer.close()
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["commits", "fails"])
+def test_a_request_cancelled_while_its_commit_runs_is_logged_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    """The access-log row goes with the events: when the request's task is cancelled while
+    they commit (uvicorn cancels what is left when it shuts down), the middleware must not
+    log the request a second time, as a 500. When that commit then fails, the failure is
+    logged (``GroupCommit.lost``), since nobody is left to answer."""
+    import asyncio
+    import contextlib
+    import json
+
+    from pedigree.server import tokens
+    from pedigree.server.app import create_app
+    from tests.interop.events import run_event
+
+    ledger, _ = Ledger.init(tmp_path / "store")
+    token, _ = tokens.create(ledger, role="engineer", name="t")
+    app = create_app(ledger)
+    committer = GroupCommit(ledger, inline=False, lost=app.state.group_commit.lost)
+    inside, gate = threading.Event(), threading.Event()
+    real = committer._record
+
+    def held(batch: Any, **options: Any) -> None:
+        inside.set()
+        gate.wait(10)
+        if fails:
+            raise RuntimeError("the disk is full")
+        real(batch, **options)
+
+    monkeypatch.setattr(committer, "_record", held)
+    app.state.group_commit = committer
+    app.state.access_log.start()
+    body = json.dumps(run_event("START", uuid.uuid4(), job="j")).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/lineage",
+        "raw_path": b"/api/v1/lineage",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def cancelled_mid_commit() -> None:
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # (the client sends nothing more)
+            raise AssertionError
+
+        async def send(message: Any) -> None:
+            pass
+
+        task = asyncio.create_task(app(scope, receive, send))
+        assert await asyncio.to_thread(inside.wait, 10)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        gate.set()
+        await asyncio.to_thread(committer.close)  # (the commit ends, the loop still runs)
+        await asyncio.sleep(0.05)
+
+    try:
+        asyncio.run(cancelled_mid_commit())
+    finally:
+        gate.set()
+        committer.close()
+        app.state.access_log.close()
+    rows = access_log.query(ledger, path="/api/v1/lineage")
+    assert [row["status"] for row in rows] == ([500] if fails else [201])
+    assert ledger.size == (0 if fails else 1)
+    assert access_log.verify(ledger)["ok"]
+    ledger.close()

@@ -109,15 +109,28 @@ def _describe_validation(exc: RequestValidationError) -> tuple[int, str]:
     return 422, "; ".join(parts) + more
 
 
+def _classify(exc: BaseException) -> tuple[int, str]:
+    """The status and kind of error an exception is answered with (500: internal)."""
+    if not isinstance(exc, PedigreeError):
+        return 500, "internal"
+    for cls, status, kind in ERROR_STATUS:
+        if isinstance(exc, cls):
+            return (500, "internal") if status >= 500 else (status, kind)
+    return 400, "bad_request"
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status a request failing with ``exc`` is answered with."""
+    return _classify(exc)[0]
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PedigreeError)
     async def pedigree_error(request: Request, exc: PedigreeError) -> JSONResponse:
-        for cls, status, kind in ERROR_STATUS:
-            if isinstance(exc, cls):
-                if status >= 500:
-                    return _internal(request, exc)
-                return _error(status, str(exc), kind)
-        return _error(400, str(exc), "bad_request")
+        status, kind = _classify(exc)
+        if status >= 500:
+            return _internal(request, exc)
+        return _error(status, str(exc), kind)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -203,7 +216,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ledger = ledger
-    app.state.group_commit = GroupCommit(ledger, wait=settings.group_commit_wait)
+    app.state.group_commit = GroupCommit(
+        ledger,
+        wait=settings.group_commit_wait,
+        lost=lambda row, error: writer.record({**row, "status": status_of(error)}),
+    )
     app.state.authenticator = tokens.Authenticator(ledger, ttl=settings.token_cache_seconds)
     app.state.settings = settings
     app.state.access_log = writer

@@ -33,8 +33,8 @@ writer thread.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
+import logging
 import threading
 import time
 from collections import deque
@@ -45,6 +45,8 @@ from typing import Any
 from pedigree.errors import RecordError, WriteLockBusy
 from pedigree.server import access_log
 from pedigree.store import Alongside, Ledger
+
+log = logging.getLogger("pedigree.server")
 
 MAX_EVENTS = 2_000
 """At most this many events in one combined append (bounded latency and memory)."""
@@ -67,6 +69,10 @@ class _Submission:
     """Called by the writer thread once ``results`` or ``error`` is set."""
     results: list[Any] | None = None
     error: BaseException | None = None
+    settled: bool = False
+    """(``submit``'s, on the event loop) ``results`` or ``error`` has been seen."""
+    abandoned: bool = False
+    """(``submit``'s, on the event loop) the caller was cancelled while it waited."""
     size: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -84,8 +90,18 @@ class GroupCommit:
     appended together by one writer thread, started on first use (or, on SQLite, by the
     event loop that awaits ``submit``: see the module docstring); ``close`` stops it."""
 
-    def __init__(self, ledger: Ledger, *, wait: float = 0.002, inline: bool | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        wait: float = 0.002,
+        inline: bool | None = None,
+        lost: Callable[[dict[str, Any], BaseException], None] | None = None,
+    ) -> None:
         self.ledger = ledger
+        self.lost = lost
+        """Given the access-log row and the error of a request whose caller was cancelled
+        while it waited and whose commit then failed: nobody else would log it."""
         self.wait = wait
         """Longest a commit waits for more requests (seconds; 0: never)."""
         self.inline = ledger.engine.dialect.name == "sqlite" if inline is None else inline
@@ -127,12 +143,22 @@ class GroupCommit:
         future: asyncio.Future[None] = loop.create_future()
         on_loop = threading.get_ident()
 
+        def finish() -> None:  # (on the event loop)
+            mine.settled = True
+            if mine.abandoned:
+                self._lose(mine)
+            elif not future.done():  # (not when the request was cancelled meanwhile)
+                future.set_result(None)
+
         def settle() -> None:
             if threading.get_ident() == on_loop:
-                _resolve(future)
+                finish()
                 return
-            with contextlib.suppress(RuntimeError):  # (its loop has closed: nobody waits)
-                loop.call_soon_threadsafe(_resolve, future)
+            try:
+                loop.call_soon_threadsafe(finish)
+            except RuntimeError:  # (its loop has closed: nobody waits)
+                if mine.abandoned:
+                    self._lose(mine)
 
         mine = _Submission(events, actor, single, access, settle)
         if self.inline and mine.size <= INLINE_EVENTS and not self._closed:
@@ -142,8 +168,21 @@ class GroupCommit:
             turn.append(mine)
         else:
             self._enqueue(mine)
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:  # (the commit goes on: if it fails, ``lost`` logs it)
+            mine.abandoned = True
+            if mine.settled:
+                self._lose(mine)
+            raise
         return mine.outcome()
+
+    def _lose(self, item: _Submission) -> None:
+        if item.error is not None and item.access is not None and self.lost is not None:
+            try:
+                self.lost(item.access, item.error)
+            except Exception:  # (on the event loop: never raise there)
+                log.exception("the access-log row of a failed, abandoned request is lost")
 
     def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         """Commit on the event loop what was submitted during its turn, without waiting for
@@ -270,11 +309,6 @@ class GroupCommit:
             except BaseException as exc:
                 for item in items:
                     item.error = exc
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():  # (not when the request was cancelled meanwhile)
-        future.set_result(None)
 
 
 def _logging(items: list[_Submission]) -> Alongside:

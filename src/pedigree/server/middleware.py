@@ -195,5 +195,7 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, tracked)
         finally:
-            if not recorded:
+            # (a request whose row goes with its own transaction is never logged here, even
+            # when cancelled before answering: see ``GroupCommit.lost``)
+            if not recorded and not (scope.get("state") or {}).get("access_logged"):
                 self.writer.record(access_log.from_scope(scope, status))

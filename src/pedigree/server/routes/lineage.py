@@ -84,8 +84,14 @@ async def _ingest(
         )
     committer: GroupCommit = request.app.state.group_commit
     row = access_log.from_scope(request.scope, status.HTTP_201_CREATED)
-    results = await committer.submit(events, principal.actor, single=not batch, access=row)
-    request.state.access_logged = True  # (committed with the events)
+    # (the row commits with the events: the middleware must not log the request again,
+    # even when this task is cancelled while they commit; a failure is logged as such)
+    request.state.access_logged = True
+    try:
+        results = await committer.submit(events, principal.actor, single=not batch, access=row)
+    except Exception:
+        request.state.access_logged = False
+        raise
     return {"accepted": len(events), "results": [_result(r) for r in results or []]}
 
 
