@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, inspect
 
+from pedigree.interop.openlineage import UNVERSIONED as PLACEHOLDER
 from pedigree.model.records import DatasetVersion
 from pedigree.store import Ledger, lookup
 from pedigree.store.engine import write_transaction
-
-PLACEHOLDER = "ol:unversioned"
 
 
 def _newest(ledger: Ledger, *names: str) -> dict[tuple[str, str], str]:
@@ -89,24 +88,23 @@ def test_a_young_postgresql_store_refreshes_its_statistics_as_it_doubles(
     """Statements planned while the tables were nearly empty would keep reading them
     whole (a sequential scan of ``runs`` per ingest); the ledger runs ``ANALYZE`` when the
     log reaches 1,024, 2,048, … records, so they are planned afresh."""
-    ledger, _ = Ledger.init(tmp_path / "store", pg_url)
+    with Ledger.init(tmp_path / "store", pg_url)[0] as ledger:
 
-    def analyzed() -> int:
+        def analyzed() -> int:
+            with ledger.engine.connect() as conn:
+                return conn.exec_driver_sql(
+                    "SELECT analyze_count FROM pg_stat_user_tables "
+                    "WHERE schemaname = current_schema() AND relname = 'versions'"
+                ).scalar_one()
+
+        ledger.append_many(DatasetVersion(name="d", version=f"v{n}") for n in range(1_000))
+        assert analyzed() == 0
+        ledger.append_many(DatasetVersion(name="d", version=f"w{n}") for n in range(100))
+        assert analyzed() == 1  # (1,024 reached)
+        ledger.append_many(DatasetVersion(name="d", version=f"x{n}") for n in range(100))
+        assert analyzed() == 1  # (no new power of two)
         with ledger.engine.connect() as conn:
-            return conn.exec_driver_sql(
-                "SELECT analyze_count FROM pg_stat_user_tables "
-                "WHERE schemaname = current_schema() AND relname = 'versions'"
+            reltuples = conn.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = 'versions'::regclass"
             ).scalar_one()
-
-    ledger.append_many(DatasetVersion(name="d", version=f"v{n}") for n in range(1_000))
-    assert analyzed() == 0
-    ledger.append_many(DatasetVersion(name="d", version=f"w{n}") for n in range(100))
-    assert analyzed() == 1  # (1,024 reached)
-    ledger.append_many(DatasetVersion(name="d", version=f"x{n}") for n in range(100))
-    assert analyzed() == 1  # (no new power of two)
-    with ledger.engine.connect() as conn:
-        reltuples = conn.exec_driver_sql(
-            "SELECT reltuples FROM pg_class WHERE oid = 'versions'::regclass"
-        ).scalar_one()
-    assert reltuples >= 1_000
-    ledger.close()
+        assert reltuples >= 1_000

@@ -119,11 +119,6 @@ def _classify(exc: BaseException) -> tuple[int, str]:
     return 400, "bad_request"
 
 
-def status_of(exc: BaseException) -> int:
-    """The HTTP status a request failing with ``exc`` is answered with."""
-    return _classify(exc)[0]
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PedigreeError)
     async def pedigree_error(request: Request, exc: PedigreeError) -> JSONResponse:
@@ -219,7 +214,7 @@ def create_app(
     app.state.group_commit = GroupCommit(
         ledger,
         wait=settings.group_commit_wait,
-        lost=lambda row, error: writer.record({**row, "status": status_of(error)}),
+        lost=lambda row, error: writer.record({**row, "status": _classify(error)[0]}),
     )
     app.state.authenticator = tokens.Authenticator(ledger, ttl=settings.token_cache_seconds)
     app.state.settings = settings

@@ -66,7 +66,8 @@ class _Submission:
     single: bool
     access: dict[str, Any] | None
     settle: Callable[[], None]
-    """Called by the writer thread once ``results`` or ``error`` is set."""
+    """Called (by the writer thread, or the event loop committing) once ``results`` or
+    ``error`` is set."""
     results: list[Any] | None = None
     error: BaseException | None = None
     settled: bool = False
