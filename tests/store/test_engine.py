@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -332,3 +333,80 @@ def test_together_answers_each_statement_in_order_inside_and_outside_a_transacti
         )
     with ledger.engine.connect() as conn:
         assert {r.name for r in _BY_ID(conn, ids=ids)} == {"renamed", *NAMES[1:]}
+
+
+_LEVEL = Prepared(
+    lambda dialect: (
+        select(t.merkle_nodes.c.idx)
+        .where(t.merkle_nodes.c.level == bindparam("level"))
+        .order_by(t.merkle_nodes.c.idx)
+    )
+)
+
+
+def _stored(ledger: Ledger) -> list[int]:
+    with ledger.engine.connect() as conn:
+        return [row.idx for row in _LEVEL(conn, level=30)]
+
+
+def test_a_pipelined_transaction_reads_what_it_wrote_every_way(ledger: Ledger) -> None:
+    """In a write transaction run as one pipeline (PostgreSQL; elsewhere an ordinary
+    one), every way of reading answers with what the transaction wrote before it: a
+    ``Prepared`` select, ``together``, ``Prepared.deferred`` (answered as of when it ran)
+    and SQLAlchemy's own ``execute``; everything commits at the end."""
+    with write_transaction(ledger.engine, pipeline=True) as conn:
+        bulk_insert(conn, t.merkle_nodes, nodes(0, 3))
+        earlier = _LEVEL.deferred(conn, level=30)
+        bulk_insert(conn, t.merkle_nodes, nodes(3, 1))
+        assert [row.idx for row in _LEVEL(conn, level=30)] == [0, 1, 2, 3]
+        assert [row.idx for row in earlier()] == [0, 1, 2]
+        bulk_insert(conn, t.merkle_nodes, nodes(4, COPY_FROM_ROWS))  # (no COPY in a pipeline)
+        (rows,) = together(conn, (_LEVEL, {"level": 30}))
+        assert len(rows) == 4 + COPY_FROM_ROWS
+        by_sqlalchemy = conn.execute(
+            select(t.merkle_nodes.c.idx).where(t.merkle_nodes.c.level == 30)
+        ).scalars()
+        assert sorted(by_sqlalchemy) == list(range(4 + COPY_FROM_ROWS))
+        late = _LEVEL.deferred(conn, level=30)  # (nothing read after it: its call waits)
+        assert len(late()) == 4 + COPY_FROM_ROWS
+    assert _stored(ledger) == list(range(4 + COPY_FROM_ROWS))
+
+
+def test_a_failed_pipelined_transaction_keeps_nothing_and_its_connection_serves_again(
+    ledger: Ledger,
+) -> None:
+    """A statement failing in a pipelined transaction (reported at its end, or at the next
+    read, or by SQLAlchemy's execute) and an exception raised between statements all roll
+    back everything; every pooled connection is then out of autocommit mode and idle, and
+    the next append works."""
+    duplicate = nodes(1, 1)  # (30, 1) again
+    with pytest.raises(DBAPIError), write_transaction(ledger.engine, pipeline=True) as conn:
+        bulk_insert(conn, t.merkle_nodes, nodes(0, 2))
+        bulk_insert(conn, t.merkle_nodes, duplicate)  # (its answer comes at the end)
+    with pytest.raises(DBAPIError), write_transaction(ledger.engine, pipeline=True) as conn:
+        bulk_insert(conn, t.merkle_nodes, nodes(0, 2))
+        bulk_insert(conn, t.merkle_nodes, duplicate)
+        _LEVEL(conn, level=30)  # (the read reports the failed write)
+    with pytest.raises(DBAPIError), write_transaction(ledger.engine, pipeline=True) as conn:
+        bulk_insert(conn, t.merkle_nodes, nodes(0, 2))
+        conn.execute(t.merkle_nodes.insert(), duplicate)
+    with pytest.raises(ZeroDivisionError), write_transaction(ledger.engine, pipeline=True) as conn:
+        bulk_insert(conn, t.merkle_nodes, nodes(0, 2))
+        pending = _LEVEL.deferred(conn, level=30)
+        1 / 0  # noqa: B018
+    del pending
+    assert _stored(ledger) == []
+    if ledger.engine.dialect.name == "postgresql":
+        from psycopg import pq
+
+        with contextlib.ExitStack() as stack:
+            idle = [
+                stack.enter_context(ledger.engine.connect()).connection.dbapi_connection
+                for _ in range(ledger.engine.pool.checkedin())  # type: ignore[attr-defined]
+            ]
+            assert idle
+            for raw in idle:
+                assert raw.autocommit is False
+                assert raw.pgconn.transaction_status == pq.TransactionStatus.IDLE
+    ledger.append(version(1))
+    assert ledger.size == 1 and ledger.audit().ok

@@ -64,6 +64,7 @@ from pedigree.store import disclosures as disclosure_store
 from pedigree.store import schema as t
 from pedigree.store.config import StoreLocation, locate
 from pedigree.store.engine import (
+    COPY_FROM_ROWS,
     HEAD_REVISION,
     Prepared,
     bulk_insert,
@@ -362,7 +363,8 @@ class Ledger:
         disclosures = list(disclosures)
         sealing = disclosure_store.SecretsKeys.load(self.location.path) if disclosures else None
         key = self._signing_key()  # (read before taking the lock)
-        with db_errors(self._where), write_transaction(self.engine) as conn:
+        small = len(prepared) < COPY_FROM_ROWS  # (larger appends gain more from COPY)
+        with db_errors(self._where), write_transaction(self.engine, pipeline=small) as conn:
             state = self._state(conn, lock=True)
             results = self._append_locked(conn, key, state, prepared, actor, keys)
             if sealing is not None:
@@ -397,10 +399,11 @@ class Ledger:
         with (
             _gc_paused(),
             db_errors(self._where),
-            write_transaction(self.engine, wait=wait) as conn,
+            write_transaction(self.engine, wait=wait, pipeline=True) as conn,
         ):
-            state = self._state(conn, lock=True)
+            locked = _LOCK_STATE.deferred(conn)  # (on PostgreSQL, answered with derive's reads)
             prepared = _prepare(list(derive(conn)))
+            state = self._state_of(locked().first())
             results = self._append_locked(conn, key, state, prepared, actor, None, known)
             if alongside is not None:
                 alongside(conn, results)
@@ -556,7 +559,9 @@ class Ledger:
         return head
 
     def _state(self, conn: Connection, *, lock: bool = False) -> _State:
-        row = (_LOCK_STATE if lock else _READ_STATE)(conn).first()
+        return self._state_of((_LOCK_STATE if lock else _READ_STATE)(conn).first())
+
+    def _state_of(self, row: Any) -> _State:
         if row is None:
             raise StoreError(f"{self._where} has no ledger state (run `pedigree init`)")
         blob = as_bytes(row.frontier)
