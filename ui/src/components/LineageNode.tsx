@@ -2,7 +2,8 @@
 // for its upstream (left) and downstream (right).
 
 import { createContext, memo, useContext } from "react";
-import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { Handle, Position, type Node, type NodeHandle, type NodeProps } from "@xyflow/react";
+import { NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import type { ApiNode } from "../lib/types";
 import type { Swatch } from "../lib/colors";
 import { nodeTitle } from "../lib/graph";
@@ -25,6 +26,17 @@ export interface LineageNodeData extends Record<string, unknown> {
 }
 
 export type LineageFlowNode = Node<LineageNodeData, "lineage">;
+
+// Where the two handles below are (a box of 236 x 62, its 8-pixel handles centred on the
+// left and right borders), given with every node. React Flow draws an edge only once it
+// knows both ends' handles; without these it measures them in the page, and forgets the
+// measure whenever a node's object is replaced (its data changed): an expanded node's
+// edges then went missing until something resized it.
+const HANDLE = 8;
+export const NODE_HANDLES: NodeHandle[] = [
+  { type: "target", position: Position.Left, x: -HANDLE / 4, y: NODE_HEIGHT / 2 - HANDLE / 2, width: HANDLE, height: HANDLE },
+  { type: "source", position: Position.Right, x: NODE_WIDTH - (3 * HANDLE) / 4, y: NODE_HEIGHT / 2 - HANDLE / 2, width: HANDLE, height: HANDLE },
+];
 
 export interface NodeActions {
   open: (id: string, extend: boolean) => void;
