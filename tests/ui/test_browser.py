@@ -73,8 +73,10 @@ def test_lineage_expand_drawer_and_path(open_page, demo: Demo) -> None:
     assert "up=run%3A" in page.url
     expect(page.locator(".lineage-node")).to_have_count(5)
     expect(train.locator('[data-action="collapse-up"]')).to_have_count(1)
-    # the edge says how they connect
+    # the edge says how they connect; every edge is drawn, the expanded node's too (it
+    # used to be measured again, and its edges were sometimes left out)
     page.locator(".react-flow__edge-text", has_text="trained on (training)").first.wait_for()
+    expect(page.locator(".react-flow__edge")).to_have_count(4)
     # the drawer of a dataset version: fingerprint, who, when, evaluations, certificates
     node(page, "synthetic/turnout-balanced").locator(".node-main").click()
     drawer = page.get_by_test_id("drawer")

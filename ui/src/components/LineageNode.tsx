@@ -27,11 +27,12 @@ export interface LineageNodeData extends Record<string, unknown> {
 
 export type LineageFlowNode = Node<LineageNodeData, "lineage">;
 
-// Where the two handles below are (a box of 236 x 62, its 8-pixel handles centred on the
-// left and right borders), given with every node. React Flow draws an edge only once it
-// knows both ends' handles; without these it measures them in the page, and forgets the
-// measure whenever a node's object is replaced (its data changed): an expanded node's
-// edges then went missing until something resized it.
+// A node's size (fixed by the stylesheet) and where its two handles below are (8-pixel
+// boxes centred on the left and right borders), given with every node. Otherwise React
+// Flow measures them in the page, draws an edge only once it has, and forgets the measure
+// whenever a node's object is replaced (its data changed): an expanded node's edges then
+// sometimes stayed missing. (Its fit-to-view counts measured nodes only.)
+export const NODE_MEASURED = { width: NODE_WIDTH, height: NODE_HEIGHT };
 const HANDLE = 8;
 export const NODE_HANDLES: NodeHandle[] = [
   { type: "target", position: Position.Left, x: -HANDLE / 4, y: NODE_HEIGHT / 2 - HANDLE / 2, width: HANDLE, height: HANDLE },

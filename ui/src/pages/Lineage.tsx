@@ -26,7 +26,7 @@ import { CATEGORIES, COLOR_MODES, href, pageFor, type Category, type ColorMode, 
 import type { AnnotationBody, ApiNode, Checkpoint, LogEntry, PathAnswer, TraceAnswer } from "../lib/types";
 import { formatTime, plural } from "../lib/values";
 import { Drawer } from "../components/Drawer";
-import { LineageNode, NODE_HANDLES, NodeActionsContext, type LineageFlowNode, type NodeActions, type SideState } from "../components/LineageNode";
+import { LineageNode, NODE_HANDLES, NODE_MEASURED, NodeActionsContext, type LineageFlowNode, type NodeActions, type SideState } from "../components/LineageNode";
 import { ErrorBox, KindBadge, Loading, Pill, StatusPill } from "../components/ui";
 
 const nodeTypes: NodeTypes = { lineage: LineageNode };
@@ -315,7 +315,7 @@ function Lineage({ state }: { state: LineageState }) {
       const same = before && before.position === position && shallowEqual(before.data, data);
       const flowNode: LineageFlowNode = same
         ? before
-        : { id: node.id, type: "lineage", position, width: NODE_WIDTH, height: NODE_HEIGHT, handles: NODE_HANDLES, data };
+        : { id: node.id, type: "lineage", position, width: NODE_WIDTH, height: NODE_HEIGHT, measured: NODE_MEASURED, handles: NODE_HANDLES, data };
       cache.set(node.id, flowNode);
       out.push(flowNode);
     }
