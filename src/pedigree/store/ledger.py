@@ -91,10 +91,7 @@ STATISTICS_UNTIL = 1 << 22
 """On PostgreSQL the projections' statistics are refreshed as the log reaches each power of
 two in this range (``Ledger._grown``); beyond it autovacuum keeps up."""
 
-_PLANNED = [
-    table.name
-    for table in (t.datasets, t.versions, t.jobs, t.runs, t.edges, t.annotations, t.agents)
-]
+_PLANNED = [table.name for table in t.PROJECTIONS]
 """The projections, whose look-ups' plans depend on their sizes (the log itself is only
 read by its key)."""
 
