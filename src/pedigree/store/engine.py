@@ -514,8 +514,9 @@ def together(conn: Connection, *calls: tuple[Prepared, dict[str, Any]]) -> list[
     """The rows of several ``Prepared`` statements, each run with its parameters, in
     order. On PostgreSQL, inside a transaction, they are sent in one pipeline: one round
     trip for all of them instead of one each (each still sees what the ones before it
-    did, as they run one after the other on the server)."""
-    if conn.dialect.name != "postgresql" or not conn.in_transaction():
+    did, as they run one after the other on the server). One statement runs alone: a
+    pipeline of one costs more than a plain round trip."""
+    if len(calls) < 2 or conn.dialect.name != "postgresql" or not conn.in_transaction():
         return [statement(conn, **params) for statement, params in calls]
     pipe = conn.info.get(_PIPELINE)
     if pipe is not None:  # (with whatever the transaction has sent before them)

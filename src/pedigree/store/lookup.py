@@ -84,11 +84,12 @@ _Q_RUNS = Prepared(
         .where(listed(r.c.run_id, dialect, name="keys"), r.c.superseded_seq.is_(None))
     )
 )
-_Q_DATASETS = Prepared(
+DATASETS_BY_NAME = Prepared(
     lambda dialect: select(d.c.id, d.c.kind, d.c.namespace, d.c.name).where(
         listed(d.c.name, dialect, name="keys")
     )
 )
+"""Datasets by name (its namespace is checked on the rows); the projection's too."""
 _Q_NEWEST = Prepared(
     # Per dataset, its newest version from the end of its stretch of the ``(dataset_id,
     # id)`` index: one entry read however many versions it has. (The dataset is bounded on
@@ -128,11 +129,12 @@ _Q_VERSIONS = Prepared(
         )
     )
 )
-_Q_JOBS = Prepared(
+JOBS_BY_NAME = Prepared(
     lambda dialect: select(j.c.id, j.c.namespace, j.c.name).where(
         listed(j.c.name, dialect, name="keys")
     )
 )
+"""Jobs by name (likewise); the projection's too."""
 
 
 def load(
@@ -157,14 +159,14 @@ def load(
     # PostgreSQL runs in one round trip)
     calls = [
         *((_Q_RUNS, {"keys": chunk}) for chunk in key_chunks(runs)),
-        *((_Q_DATASETS, {"keys": chunk}) for chunk in names),
+        *((DATASETS_BY_NAME, {"keys": chunk}) for chunk in names),
         *((_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}) for chunk in names),
         *(
             (_Q_VERSIONS, {"keys": chunk, "versions": wanted})
             for chunk in names
             for wanted in key_chunks(versions)
         ),
-        *((_Q_JOBS, {"keys": chunk}) for chunk in key_chunks({name for _, name in jobs})),
+        *((JOBS_BY_NAME, {"keys": chunk}) for chunk in key_chunks({name for _, name in jobs})),
     ]
     answers: dict[Prepared, list[Any]] = {}
     for (statement, _), rows in zip(calls, together(conn, *calls), strict=True):
@@ -176,7 +178,7 @@ def load(
             found.read[row.seq] = Read(row, body)
             found.run_rows[row.run_id] = row
     ids: dict[int, Key] = {}
-    for row in answers.get(_Q_DATASETS, []):
+    for row in answers.get(DATASETS_BY_NAME, []):
         key = (row.namespace, row.name)
         if key in datasets:
             ids[row.id] = key
@@ -190,11 +192,11 @@ def load(
         if (row.namespace, row.name) in datasets:
             found.versions[(row.namespace, row.name, row.version)] = _body(row)
             found.version_ids[(row.dataset_id, row.version)] = row.id
-    for row in answers.get(_Q_JOBS, []):
+    for row in answers.get(JOBS_BY_NAME, []):
         if (row.namespace, row.name) in jobs:
             found.jobs.add((row.namespace, row.name))
             found.job_ids[(row.namespace, row.name)] = row.id
     return found
 
 
-__all__ = ["Found", "Read", "load"]
+__all__ = ["DATASETS_BY_NAME", "JOBS_BY_NAME", "Found", "Read", "load"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +36,9 @@ from pedigree.model import (
 from pedigree.model.records import TRAINING_ROLES
 from pedigree.model.types import format_time
 from pedigree.store import schema as t
-from pedigree.store.engine import Prepared, bulk_insert, key_chunks
+from pedigree.store.engine import Prepared, bulk_insert, key_chunks, listed, together
 from pedigree.store.graph import walk
-from pedigree.store.lookup import Found, Read
+from pedigree.store.lookup import DATASETS_BY_NAME, JOBS_BY_NAME, Found, Read
 from pedigree.store.schema import as_bytes
 
 
@@ -176,27 +176,38 @@ class Projector:
                 }[kind].add(key)  # type: ignore[attr-defined]
             elif isinstance(body, Agent):
                 agents.add(body.agent_id)
-        self._load_datasets(datasets)
-        self._load_versions(versions)
-        self._load_jobs(jobs)
-        self._load_runs(runs)
-        self._load_agents(agents)
-        self._load_annotations(notes)
+        self._load(
+            self._ask_datasets(datasets),
+            self._ask_versions(versions),
+            self._ask_jobs(jobs),
+            self._ask_runs(runs),
+            self._ask_agents(agents),
+            self._ask_annotations(notes),
+        )
 
-    def _query(self, statement: Any, keys: Iterable[Any], **params: Any) -> list[Any]:
-        rows: list[Any] = []
-        for chunk in key_chunks(keys):
-            rows += self.conn.execute(statement, {"keys": list(chunk), **params}).all()
-        return rows
+    def _load(self, *asks: _Ask | None) -> None:
+        """Run the look-ups of ``asks`` (on PostgreSQL in one round trip: none depends on
+        another's answer), then give each its rows."""
+        wanted = [ask for ask in asks if ask is not None]
+        if not wanted:  # (all known already: the common case, once per record)
+            return
+        calls = [call for ask in wanted for call in ask.calls]
+        answers = iter(together(self.conn, *calls))
+        for ask in wanted:
+            ask.take([row for _ in ask.calls for row in next(answers)])
 
-    def _load_datasets(self, keys: Iterable[tuple[str, str]]) -> None:
+    def _ask_datasets(self, keys: Iterable[tuple[str, str]]) -> _Ask | None:
         todo = {k for k in keys if k not in self._datasets}
-        if todo:
-            rows = self._query(_Q_DATASETS, {name for _, name in todo})
+        if not todo:
+            return None
+
+        def take(rows: list[Any]) -> None:
             found = {(r.namespace, r.name): (r.id, r.kind) for r in rows}
             self._datasets.update({k: found.get(k) for k in todo})
 
-    def _load_versions(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        return _Ask(_calls(DATASETS_BY_NAME, {name for _, name in todo}), take)
+
+    def _ask_versions(self, keys: Iterable[tuple[str, str, str]]) -> _Ask | None:
         """Datasets and versions together: one query joins them."""
         todo = {
             key
@@ -209,56 +220,80 @@ class Projector:
             )
         }
         if not todo:
-            return
-        names = {name for _, name, _ in todo}
-        wanted = {version for _, _, version in todo}
-        rows: list[Any] = []
-        for chunk in key_chunks(names):
-            for versions in key_chunks(wanted):
-                rows += self.conn.execute(
-                    _Q_DATASET_VERSIONS, {"keys": list(chunk), "versions": list(versions)}
-                ).all()
-        datasets = {(r.namespace, r.name): (r.id, r.kind) for r in rows}
-        found = {
-            (r.id, r.version): _Identity(r.version_id, r.version_id) for r in rows if r.version_id
-        }
-        for ns, name, version in todo:
-            dataset = self._datasets.setdefault((ns, name), datasets.get((ns, name)))
-            if dataset is not None and dataset[0] not in self._new_datasets:
-                self._versions.setdefault((dataset[0], version), found.get((dataset[0], version)))
+            return None
+        versions = list(key_chunks({version for _, _, version in todo}))
+        calls = [
+            (_Q_DATASET_VERSIONS, {"keys": names, "versions": wanted})
+            for names in key_chunks({name for _, name, _ in todo})
+            for wanted in versions
+        ]
 
-    def _load_jobs(self, keys: Iterable[tuple[str, str]]) -> None:
+        def take(rows: list[Any]) -> None:
+            datasets = {(r.namespace, r.name): (r.id, r.kind) for r in rows}
+            found = {
+                (r.id, r.version): _Identity(r.version_id, r.version_id)
+                for r in rows
+                if r.version_id
+            }
+            for ns, name, version in todo:
+                dataset = self._datasets.setdefault((ns, name), datasets.get((ns, name)))
+                if dataset is not None and dataset[0] not in self._new_datasets:
+                    self._versions.setdefault(
+                        (dataset[0], version), found.get((dataset[0], version))
+                    )
+
+        return _Ask(calls, take)
+
+    def _ask_jobs(self, keys: Iterable[tuple[str, str]]) -> _Ask | None:
         todo = {k for k in keys if k not in self._jobs}
-        if todo:
-            rows = self._query(_Q_JOBS, {name for _, name in todo})
+        if not todo:
+            return None
+
+        def take(rows: list[Any]) -> None:
             found = {(r.namespace, r.name): r.id for r in rows}
             self._jobs.update({k: found.get(k) for k in todo})
 
-    def _load_runs(self, keys: Iterable[str]) -> None:
+        return _Ask(_calls(JOBS_BY_NAME, {name for _, name in todo}), take)
+
+    def _ask_runs(self, keys: Iterable[str]) -> _Ask | None:
         todo = {k for k in keys if k not in self._runs}
-        if todo:
-            rows = self._query(_Q_RUNS, todo)
+        if not todo:
+            return None
+
+        def take(rows: list[Any]) -> None:
             found = {
                 r.run_id: _RunState(r.node_id, r.seq, r.job_id, r.kind, r.recorded_at) for r in rows
             }
             self._runs.update({k: found.get(k) for k in todo})
 
-    def _load_agents(self, keys: Iterable[str]) -> None:
+        return _Ask(_calls(_Q_RUNS, todo), take)
+
+    def _ask_agents(self, keys: Iterable[str]) -> _Ask | None:
         todo = {k for k in keys if k not in self._agents}
-        if todo:
+        if not todo:
+            return None
+
+        def take(rows: list[Any]) -> None:
             revisions: dict[str, list[Any]] = defaultdict(list)
-            for row in self._query(_Q_AGENTS, todo):
+            for row in rows:
                 revisions[row.agent_id].append(row)
             self._agents.update({k: _identity_of_revisions(revisions.get(k, [])) for k in todo})
 
-    def _load_annotations(self, keys: Iterable[str]) -> None:
+        return _Ask(_calls(_Q_AGENTS, todo), take)
+
+    def _ask_annotations(self, keys: Iterable[str]) -> _Ask | None:
         todo = {k for k in keys if k not in self._annotations}
-        if todo:
-            found = {r.annotation_id: _Identity(r.seq, r.seq) for r in self._query(_Q_NOTES, todo)}
+        if not todo:
+            return None
+
+        def take(rows: list[Any]) -> None:
+            found = {r.annotation_id: _Identity(r.seq, r.seq) for r in rows}
             self._annotations.update({k: found.get(k) for k in todo})
 
+        return _Ask(_calls(_Q_NOTES, todo), take)
+
     def _dataset(self, namespace: str, name: str) -> tuple[int, str] | None:
-        self._load_datasets([(namespace, name)])
+        self._load(self._ask_datasets([(namespace, name)]))
         return self._datasets[(namespace, name)]
 
     def _version_identity(self, ref: VersionRef) -> _Identity | None:
@@ -266,7 +301,8 @@ class Projector:
         if dataset is False or (
             dataset is not None and (dataset[0], ref.version) not in self._versions
         ):
-            self._load_versions([(ref.namespace, ref.name, ref.version)])  # not prefetched
+            # (not prefetched)
+            self._load(self._ask_versions([(ref.namespace, ref.name, ref.version)]))
             dataset = self._datasets[(ref.namespace, ref.name)]
         return self._versions.get((dataset[0], ref.version)) if dataset else None
 
@@ -279,19 +315,19 @@ class Projector:
         return found.id
 
     def _job(self, namespace: str, name: str) -> int | None:
-        self._load_jobs([(namespace, name)])
+        self._load(self._ask_jobs([(namespace, name)]))
         return self._jobs[(namespace, name)]
 
     def _run_state(self, run_id: str) -> _RunState | None:
-        self._load_runs([run_id])
+        self._load(self._ask_runs([run_id]))
         return self._runs[run_id]
 
     def _agent_identity(self, agent_id: str) -> _Identity | None:
-        self._load_agents([agent_id])
+        self._load(self._ask_agents([agent_id]))
         return self._agents[agent_id]
 
     def _annotation_identity(self, annotation_id: str) -> _Identity | None:
-        self._load_annotations([annotation_id])
+        self._load(self._ask_annotations([annotation_id]))
         return self._annotations[annotation_id]
 
     def _body_at(self, seq: int) -> RecordBody:
@@ -568,45 +604,61 @@ def _target_key(target: Target) -> tuple[str, Any]:
     return "agent", target.id
 
 
-_KEYS = bindparam("keys", expanding=True)
-_Q_DATASETS = select(
-    t.datasets.c.id, t.datasets.c.kind, t.datasets.c.namespace, t.datasets.c.name
-).where(t.datasets.c.name.in_(_KEYS))
-_Q_DATASET_VERSIONS = (
-    select(
-        t.datasets.c.id,
-        t.datasets.c.kind,
-        t.datasets.c.namespace,
-        t.datasets.c.name,
-        t.versions.c.id.label("version_id"),
-        t.versions.c.version,
-    )
-    .select_from(
-        t.datasets.outerjoin(
-            t.versions,
-            and_(
-                t.versions.c.dataset_id == t.datasets.c.id,
-                t.versions.c.version.in_(bindparam("versions", expanding=True)),
-            ),
+_Q_DATASET_VERSIONS = Prepared(
+    lambda dialect: (
+        select(
+            t.datasets.c.id,
+            t.datasets.c.kind,
+            t.datasets.c.namespace,
+            t.datasets.c.name,
+            t.versions.c.id.label("version_id"),
+            t.versions.c.version,
         )
+        .select_from(
+            t.datasets.outerjoin(
+                t.versions,
+                and_(
+                    t.versions.c.dataset_id == t.datasets.c.id,
+                    listed(t.versions.c.version, dialect, name="versions"),
+                ),
+            )
+        )
+        .where(listed(t.datasets.c.name, dialect, name="keys"))
     )
-    .where(t.datasets.c.name.in_(_KEYS))
 )
-_Q_JOBS = select(t.jobs.c.id, t.jobs.c.namespace, t.jobs.c.name).where(t.jobs.c.name.in_(_KEYS))
-_Q_RUNS = select(
-    t.runs.c.run_id,
-    t.runs.c.node_id,
-    t.runs.c.seq,
-    t.runs.c.job_id,
-    t.runs.c.kind,
-    t.runs.c.recorded_at,
-).where(t.runs.c.run_id.in_(_KEYS), t.runs.c.superseded_seq.is_(None))
-_Q_AGENTS = select(t.agents.c.agent_id, t.agents.c.seq, t.agents.c.superseded_seq).where(
-    t.agents.c.agent_id.in_(_KEYS)
+_Q_RUNS = Prepared(
+    lambda dialect: select(
+        t.runs.c.run_id,
+        t.runs.c.node_id,
+        t.runs.c.seq,
+        t.runs.c.job_id,
+        t.runs.c.kind,
+        t.runs.c.recorded_at,
+    ).where(listed(t.runs.c.run_id, dialect, name="keys"), t.runs.c.superseded_seq.is_(None))
 )
-_Q_NOTES = select(t.annotations.c.annotation_id, t.annotations.c.seq).where(
-    t.annotations.c.annotation_id.in_(_KEYS)
+_Q_AGENTS = Prepared(
+    lambda dialect: select(t.agents.c.agent_id, t.agents.c.seq, t.agents.c.superseded_seq).where(
+        listed(t.agents.c.agent_id, dialect, name="keys")
+    )
 )
+_Q_NOTES = Prepared(
+    lambda dialect: select(t.annotations.c.annotation_id, t.annotations.c.seq).where(
+        listed(t.annotations.c.annotation_id, dialect, name="keys")
+    )
+)
+
+
+def _calls(statement: Prepared, keys: Iterable[Any]) -> list[tuple[Prepared, dict[str, Any]]]:
+    """``statement`` keyed on ``keys``, a list of them at a time."""
+    return [(statement, {"keys": chunk}) for chunk in key_chunks(keys)]
+
+
+@dataclass(slots=True)
+class _Ask:
+    """Look-ups to run, and what to do with their rows (all of them, in one list)."""
+
+    calls: list[tuple[Prepared, dict[str, Any]]]
+    take: Callable[[list[Any]], None]
 
 
 _U_SUPERSEDE = {
