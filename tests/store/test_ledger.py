@@ -563,3 +563,22 @@ def test_append_derived_reads_under_the_lock_and_appends_all_or_nothing(ledger: 
         )
     assert ledger.append_derived(lambda conn: []) == []
     assert ledger.size == before + 1 and ledger.audit().ok
+
+
+@pytest.mark.parametrize("count", [2, 60], ids=["pipelined", "copied"])
+def test_idempotency_keys_replay_what_they_appended_and_refuse_other_content(
+    ledger: Ledger, count: int
+) -> None:
+    # (fewer than COPY_FROM_ROWS records go in one pipeline on PostgreSQL, more by COPY)
+    records = [DatasetVersion(name="keyed", version=str(n)) for n in range(count)]
+    keys = [f"delivery-{n}" for n in range(count)]
+    first = ledger.append_many(records, idempotency_keys=keys)
+    size = ledger.size
+    again = ledger.append_many(records, idempotency_keys=keys)
+    assert [a.seq for a in again] == [a.seq for a in first]
+    assert all(a.existing for a in again) and ledger.size == size
+    other = [*records[:-1], DatasetVersion(name="keyed", version="other")]
+    with pytest.raises(ConflictError, match=f"idempotency key 'delivery-{count - 1}' was used"):
+        ledger.append_many(other, idempotency_keys=keys)
+    assert ledger.size == size
+    assert ledger.audit().ok

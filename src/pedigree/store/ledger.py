@@ -67,9 +67,12 @@ from pedigree.store.engine import (
     COPY_FROM_ROWS,
     HEAD_REVISION,
     Prepared,
+    Rows,
     bulk_insert,
     current_revision,
     db_errors,
+    key_chunks,
+    listed,
     make_engine,
     migrate,
     pipelined,
@@ -362,8 +365,8 @@ class Ledger:
         key = self._signing_key()  # (read before taking the lock)
         small = len(prepared) < COPY_FROM_ROWS  # (larger appends gain more from COPY)
         with db_errors(self._where), write_transaction(self.engine, pipeline=small) as conn:
-            state = self._state(conn, lock=True)
-            results = self._append_locked(conn, key, state, prepared, actor, keys)
+            locked = _LOCK_STATE.deferred(conn)  # (on PostgreSQL, answered with the look-ups)
+            state, results = self._append_locked(conn, key, locked, prepared, actor, keys)
             if sealing is not None:
                 disclosure_store.put(conn, disclosures, sealing)
             if alongside is not None:
@@ -400,8 +403,7 @@ class Ledger:
         ):
             locked = _LOCK_STATE.deferred(conn)  # (on PostgreSQL, answered with derive's reads)
             prepared = _prepare(list(derive(conn)))
-            state = self._state_of(locked().first())
-            results = self._append_locked(conn, key, state, prepared, actor, None, known)
+            state, results = self._append_locked(conn, key, locked, prepared, actor, None, known)
             if alongside is not None:
                 alongside(conn, results)
         self._grown(state.size, results)
@@ -427,31 +429,38 @@ class Ledger:
         self,
         conn: Connection,
         key: Ed25519PrivateKey,
-        state: _State,
+        locked: Callable[[], Rows],
         prepared: list[tuple[str, bytes, RecordBody]],
         actor: str | None,
         keys: list[tuple[str, bytes] | None] | None,
         known: Found | None = None,
-    ) -> list[Appended]:
-        """Number, hash, project and sign ``prepared`` records (the write lock is held)."""
+    ) -> tuple[_State, list[Appended]]:
+        """Number, hash, project and sign ``prepared`` records; ``locked`` gives the ledger
+        state, read with the write lock held. Returns that state (before) and the results.
+
+        Its reads (the state, the idempotency keys already used, what the records refer
+        to) are only sent before the first of them is needed: on PostgreSQL, inside a
+        pipelined transaction, one round trip for all of them."""
         actor = actor or self.actor
         results: list[Appended] = []
         replayed = _replayed(conn, keys)
+        projector = Projector(conn, known)
+        projector.prefetch(body for _, _, body in prepared)
+        state = self._state_of(locked().first())
         now_dt = datetime.now(UTC)
         now = format_time(now_dt)
         if now < state.last_time:  # the clock stepped back: keep log time monotonic
             now, now_dt = state.last_time, parse_time(state.last_time)
-        projector = Projector(conn, known)
-        projector.prefetch(body for _, _, body in prepared)
         size, frontier = state.size, state.frontier
+        seen = replayed()
         rows: list[dict[str, Any]] = []
         nodes: list[dict[str, Any]] = []
         envelope = Envelope(actor, now)
         fresh_keys: list[dict[str, Any]] = []
         for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
             idem = keys[position - 1] if keys else None
-            if idem is not None and idem[0] in replayed:
-                results.append(Appended(replayed[idem[0]], existing=True))
+            if idem is not None and idem[0] in seen:
+                results.append(Appended(seen[idem[0]], existing=True))
                 continue
             try:
                 existing = projector.apply(size + 1, now, body, body_bytes)
@@ -485,7 +494,7 @@ class Ledger:
                 bulk_insert(conn, t.merkle_nodes, nodes)
                 self._write_head(conn, key, size, frontier, now_dt)
             bulk_insert(conn, t.idempotency_keys, fresh_keys)
-        return results
+        return state, results
 
     # --- confidential values ------------------------------------------------------------
 
@@ -937,20 +946,33 @@ def _idempotency(
     ]
 
 
-def _replayed(conn: Connection, keys: list[tuple[str, bytes] | None] | None) -> dict[str, int]:
-    """Seq per key already used; a key used before for other content is a conflict."""
+def _replayed(
+    conn: Connection, keys: list[tuple[str, bytes] | None] | None
+) -> Callable[[], dict[str, int]]:
+    """Seq per key already used, once called (the look-up is sent now: see ``deferred``);
+    a key used before for other content is a conflict."""
     wanted = {k[0]: k[1] for k in keys or () if k is not None}
     if not wanted:
-        return {}
-    rows = conn.execute(
-        select(t.idempotency_keys).where(t.idempotency_keys.c.key.in_(wanted))
-    ).all()
-    for row in rows:
-        if row.digest != wanted[row.key]:
-            raise ConflictError(
-                f"idempotency key {row.key!r} was used for another record (record {row.seq})"
-            )
-    return {row.key: row.seq for row in rows}
+        return dict
+    answers = [_Q_USED_KEYS.deferred(conn, keys=chunk) for chunk in key_chunks(wanted)]
+
+    def seen() -> dict[str, int]:
+        rows = [row for answer in answers for row in answer()]
+        for row in rows:
+            if as_bytes(row.digest) != wanted[row.key]:
+                raise ConflictError(
+                    f"idempotency key {row.key!r} was used for another record (record {row.seq})"
+                )
+        return {row.key: row.seq for row in rows}
+
+    return seen
+
+
+_Q_USED_KEYS = Prepared(
+    lambda dialect: select(
+        t.idempotency_keys.c.key, t.idempotency_keys.c.seq, t.idempotency_keys.c.digest
+    ).where(listed(t.idempotency_keys.c.key, dialect, name="keys"))
+)
 
 
 def _itemised(exc: RecordError, position: int, total: int) -> RecordError:
