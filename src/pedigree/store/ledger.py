@@ -953,7 +953,7 @@ def _replayed(
     a key used before for other content is a conflict."""
     wanted = {k[0]: k[1] for k in keys or () if k is not None}
     if not wanted:
-        return dict
+        return lambda: {}
     answers = [_Q_USED_KEYS.deferred(conn, keys=chunk) for chunk in key_chunks(wanted)]
 
     def seen() -> dict[str, int]:

@@ -89,7 +89,7 @@ DATASETS_BY_NAME = Prepared(
         listed(d.c.name, dialect, name="keys")
     )
 )
-"""Datasets by name (its namespace is checked on the rows); the projection's too."""
+"""Datasets by name (the caller checks the namespace on the rows); the projection uses it too."""
 _Q_NEWEST = Prepared(
     # Per dataset, its newest version from the end of its stretch of the ``(dataset_id,
     # id)`` index: one entry read however many versions it has. (The dataset is bounded on
@@ -134,7 +134,7 @@ JOBS_BY_NAME = Prepared(
         listed(j.c.name, dialect, name="keys")
     )
 )
-"""Jobs by name (likewise); the projection's too."""
+"""Jobs by name (likewise); the projection uses it too."""
 
 
 def load(
