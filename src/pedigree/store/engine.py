@@ -125,6 +125,7 @@ def make_engine(url: str) -> Engine:
                 execute(conn, f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}", ()).close()
 
         return engine
+    _quiet_aborted_pipelines()
     engine = create_engine(
         url,
         pool_pre_ping=True,
@@ -236,6 +237,31 @@ def _one_pipeline(conn: Connection) -> Iterator[None]:
             if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
                 raw.rollback()
             raw.autocommit = False
+
+
+@functools.cache
+def _quiet_aborted_pipelines() -> None:
+    """Install ``_AbortedPipelineNoise`` on psycopg's logger, once."""
+    logging.getLogger("psycopg").addFilter(_AbortedPipelineNoise())
+
+
+class _AbortedPipelineNoise(logging.Filter):
+    """Drops psycopg's warning that a pipeline could not be ended because it was aborted.
+
+    A pipeline is aborted by a statement that failed in it; that failure is raised (and the
+    transaction rolled back), and psycopg then logs the abort it meets on leaving the
+    pipeline as "error ignored terminating …: pipeline aborted", a second,
+    misleading line in the server's log for a request already answered with the cause."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from psycopg.errors import PipelineAborted
+
+        return not (
+            record.msg == "error ignored terminating %r: %s"
+            and isinstance(record.args, tuple)
+            and len(record.args) == 2
+            and isinstance(record.args[1], PipelineAborted)
+        )
 
 
 def _sync(conn: Connection, pipe: Any) -> None:
