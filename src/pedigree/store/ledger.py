@@ -439,7 +439,7 @@ class Ledger:
         state, read with the write lock held. Returns that state (before) and the results.
 
         Its reads (the state, the idempotency keys already used, what the records refer
-        to) are only sent before the first of them is needed: on PostgreSQL, inside a
+        to) are all sent before the first answer is needed: on PostgreSQL, inside a
         pipelined transaction, one round trip for all of them."""
         actor = actor or self.actor
         results: list[Appended] = []
