@@ -197,15 +197,13 @@ class Projector:
             ask.take([row for _ in ask.calls for row in next(answers)])
 
     def _ask_datasets(self, keys: Iterable[tuple[str, str]]) -> _Ask | None:
-        todo = {k for k in keys if k not in self._datasets}
-        if not todo:
-            return None
-
-        def take(rows: list[Any]) -> None:
-            found = {(r.namespace, r.name): (r.id, r.kind) for r in rows}
-            self._datasets.update({k: found.get(k) for k in todo})
-
-        return _Ask(_calls(DATASETS_BY_NAME, {name for _, name in todo}), take)
+        return _ask_missing(
+            self._datasets,
+            keys,
+            DATASETS_BY_NAME,
+            lambda todo: {name for _, name in todo},
+            lambda rows: {(r.namespace, r.name): (r.id, r.kind) for r in rows},
+        )
 
     def _ask_versions(self, keys: Iterable[tuple[str, str, str]]) -> _Ask | None:
         """Datasets and versions together: one query joins them."""
@@ -245,52 +243,42 @@ class Projector:
         return _Ask(calls, take)
 
     def _ask_jobs(self, keys: Iterable[tuple[str, str]]) -> _Ask | None:
-        todo = {k for k in keys if k not in self._jobs}
-        if not todo:
-            return None
-
-        def take(rows: list[Any]) -> None:
-            found = {(r.namespace, r.name): r.id for r in rows}
-            self._jobs.update({k: found.get(k) for k in todo})
-
-        return _Ask(_calls(JOBS_BY_NAME, {name for _, name in todo}), take)
+        return _ask_missing(
+            self._jobs,
+            keys,
+            JOBS_BY_NAME,
+            lambda todo: {name for _, name in todo},
+            lambda rows: {(r.namespace, r.name): r.id for r in rows},
+        )
 
     def _ask_runs(self, keys: Iterable[str]) -> _Ask | None:
-        todo = {k for k in keys if k not in self._runs}
-        if not todo:
-            return None
-
-        def take(rows: list[Any]) -> None:
-            found = {
+        return _ask_missing(
+            self._runs,
+            keys,
+            _Q_RUNS,
+            lambda todo: todo,
+            lambda rows: {
                 r.run_id: _RunState(r.node_id, r.seq, r.job_id, r.kind, r.recorded_at) for r in rows
-            }
-            self._runs.update({k: found.get(k) for k in todo})
-
-        return _Ask(_calls(_Q_RUNS, todo), take)
+            },
+        )
 
     def _ask_agents(self, keys: Iterable[str]) -> _Ask | None:
-        todo = {k for k in keys if k not in self._agents}
-        if not todo:
-            return None
-
-        def take(rows: list[Any]) -> None:
+        def found(rows: list[Any]) -> dict[str, _Identity | None]:
             revisions: dict[str, list[Any]] = defaultdict(list)
             for row in rows:
                 revisions[row.agent_id].append(row)
-            self._agents.update({k: _identity_of_revisions(revisions.get(k, [])) for k in todo})
+            return {agent: _identity_of_revisions(revs) for agent, revs in revisions.items()}
 
-        return _Ask(_calls(_Q_AGENTS, todo), take)
+        return _ask_missing(self._agents, keys, _Q_AGENTS, lambda todo: todo, found)
 
     def _ask_annotations(self, keys: Iterable[str]) -> _Ask | None:
-        todo = {k for k in keys if k not in self._annotations}
-        if not todo:
-            return None
-
-        def take(rows: list[Any]) -> None:
-            found = {r.annotation_id: _Identity(r.seq, r.seq) for r in rows}
-            self._annotations.update({k: found.get(k) for k in todo})
-
-        return _Ask(_calls(_Q_NOTES, todo), take)
+        return _ask_missing(
+            self._annotations,
+            keys,
+            _Q_NOTES,
+            lambda todo: todo,
+            lambda rows: {r.annotation_id: _Identity(r.seq, r.seq) for r in rows},
+        )
 
     def _dataset(self, namespace: str, name: str) -> tuple[int, str] | None:
         self._load(self._ask_datasets([(namespace, name)]))
@@ -659,6 +647,26 @@ class _Ask:
 
     calls: list[tuple[Prepared, dict[str, Any]]]
     take: Callable[[list[Any]], None]
+
+
+def _ask_missing(
+    known: dict[Any, Any],
+    keys: Iterable[Any],
+    statement: Prepared,
+    keyed_on: Callable[[set[Any]], Iterable[Any]],
+    found: Callable[[list[Any]], dict[Any, Any]],
+) -> _Ask | None:
+    """Look up the ``keys`` not ``known`` yet (``statement`` keyed on ``keyed_on`` of
+    them); their rows, read by ``found``, fill ``known``, with ``None`` for the absent."""
+    todo = {key for key in keys if key not in known}
+    if not todo:
+        return None
+
+    def take(rows: list[Any]) -> None:
+        answers = found(rows)
+        known.update({key: answers.get(key) for key in todo})
+
+    return _Ask(_calls(statement, keyed_on(todo)), take)
 
 
 _U_SUPERSEDE = {
