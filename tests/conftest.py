@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from pedigree.store import Ledger
+from tests.roundtrips import RoundTrips
 
 PG_BASE = os.environ.get("PEDIGREE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -74,6 +75,18 @@ def ledger(store_args: dict[str, str | None]) -> Iterator[Ledger]:
     try:
         yield led
     finally:
+        led.close()
+
+
+@pytest.fixture
+def traced(pg_url: str, tmp_path: Path) -> Iterator[tuple[Ledger, RoundTrips]]:
+    """A fresh PostgreSQL ledger whose round trips to the server are counted."""
+    led, _ = Ledger.init(str(tmp_path / "store"), pg_url, actor="tester")
+    trips = RoundTrips(led, tmp_path)
+    try:
+        yield led, trips
+    finally:
+        trips.close()
         led.close()
 
 

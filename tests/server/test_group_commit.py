@@ -14,6 +14,7 @@ from pedigree.model import Run
 from pedigree.server import access_log
 from pedigree.server.group_commit import GroupCommit
 from pedigree.store import Ledger
+from tests.roundtrips import RoundTrips
 
 PRODUCER = "https://example.org/producer"
 SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -515,3 +516,24 @@ def test_a_request_cancelled_while_its_commit_runs_is_logged_once(
     assert ledger.size == (0 if fails else 1)
     assert access_log.verify(ledger)["ok"]
     ledger.close()
+
+
+@pytest.mark.postgres
+def test_an_ingest_commit_with_its_access_log_rows_waits_for_the_server_four_times(
+    traced: tuple[Ledger, RoundTrips],
+) -> None:
+    ledger, trips = traced
+    committer = GroupCommit(ledger)
+    try:
+        run_id = str(uuid.uuid4())
+        row = access_log.entry(method="POST", path="/api/v1/lineage", status=201, actor="t")
+        committer.ingest([event("START", str(uuid.uuid4()), 2)], "tester", access=row)
+        for events in ([event("START", run_id, 1)], [event("COMPLETE", run_id, 1)]):
+            with trips.counting() as made:
+                committer.ingest(events, "tester", access=row)
+            # the pool's ping; BEGIN, the lock and the look-ups; the writes and the access
+            # log's last hash; the access-log row and the COMMIT
+            assert made == [4], (events[0]["eventType"], made)
+    finally:
+        committer.close()
+    assert ledger.trace(f"run:{run_id}", direction="up").nodes
