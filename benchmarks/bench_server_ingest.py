@@ -14,6 +14,11 @@ ratio says what recording costs over merely receiving. Both servers run side by 
 the clients drive them in alternate rounds (``--rounds``, default 4): this VM's speed drifts
 by half within minutes, and a baseline measured in one spell and Pedigree in another made
 the ratio swing more than any change being measured.
+
+Each number of clients (``--clients``, default 4, 8, 16 and 32) is measured in turn, on a
+fresh store and servers: each client waits for its answer before it sends again, so with
+few clients the figure is set by how long one request takes (for Pedigree, mostly its
+commit), with many by how much work each one costs.
 """
 
 from __future__ import annotations
@@ -35,11 +40,26 @@ DB = "postgres://warehouse:5432"
 
 def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=int, default=1_000, help="runs (2 events each)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--clients",
+        type=_counts,
+        default=[4, 8, 16, 32],
+        help="numbers of concurrent clients, measured in turn (default 4,8,16,32)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=4, help="alternate rounds of bare and Pedigree (default 4)"
     )
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"expected client counts such as 8 or 8,16,32: {text!r}")
+    return counts
 
 
 def event(kind: str, run_id: str, n: int) -> dict[str, Any]:
@@ -125,12 +145,12 @@ def combined(loads: list[s.Load]) -> s.Load:
     )
 
 
-def measure(backend: str, args: argparse.Namespace, out: c.Output) -> dict[str, Any]:
+def measure(backend: str, clients: int, args: argparse.Namespace) -> dict[str, Any]:
     """Both servers run side by side; the clients drive them in alternate rounds (bare,
     Pedigree, bare, …), so that both see the same spells of a VM whose speed drifts."""
     from pedigree.server import tokens
 
-    plan = rounds(work(args.runs, args.clients), args.rounds)
+    plan = rounds(work(args.runs, clients), args.rounds)
     with (
         tempfile.TemporaryDirectory(prefix="pedigree-bench-") as tmp,
         c.contextlib.ExitStack() as stack,
@@ -148,13 +168,13 @@ def measure(backend: str, args: argparse.Namespace, out: c.Output) -> dict[str, 
         ours = stack.enter_context(
             s.subprocess_server(s.pedigree_serve(store, database, port), port, "/readyz")
         )
-        warm_up = work(10, args.clients, 10**6)
-        s.drive(bare, None, args.clients, warm_up)
-        s.drive(ours, token, args.clients, warm_up)
+        warm_up = work(10, clients, 10**6)
+        s.drive(bare, None, clients, warm_up)
+        s.drive(ours, token, clients, warm_up)
         baselines, pedigrees = [], []
         for part in plan:
-            baselines.append(s.drive(bare, None, args.clients, part))
-            pedigrees.append(s.drive(ours, token, args.clients, part))
+            baselines.append(s.drive(bare, None, clients, part))
+            pedigrees.append(s.drive(ours, token, clients, part))
         baseline, pedigree = combined(baselines), combined(pedigrees)
         if baseline.errors:
             raise SystemExit(f"baseline errors: {baseline.errors[:3]}")
@@ -167,7 +187,7 @@ def measure(backend: str, args: argparse.Namespace, out: c.Output) -> dict[str, 
     ours_summary, base = summary(pedigree), summary(baseline)
     return {
         "runs": args.runs,
-        "clients": args.clients,
+        "clients": clients,
         "rounds": args.rounds,
         "records": records,
         "pedigree": ours_summary,
@@ -188,22 +208,24 @@ def main() -> None:
         return
     args = c.parse_args("OpenLineage ingest through the HTTP server", extra=options)
     if args.quick:
-        args.runs, args.clients, args.rounds = 20, 2, 2
+        args.runs, args.clients, args.rounds = 20, [2], 2
     out = c.Output(args, "server_ingest")
     c.header(out, "OpenLineage ingest over HTTP (pedigree serve vs a bare FastAPI endpoint)")
     for backend in args.backends:
-        res = measure(backend, args, out)
-        out.results[backend] = res
-        p, b = res["pedigree"], res["baseline"]
-        out.say(
-            f"[{backend}] {p['events']} events, {res['clients']} clients: pedigree "
-            f"{p['events_per_s']:,.0f} events/s (median {p['median_ms']:.1f} ms, p99 "
-            f"{p['p99_ms']:.1f} ms); bare FastAPI {b['events_per_s']:,.0f} events/s (median "
-            f"{b['median_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms); ratio "
-            f"{res['throughput_ratio']:.2f}x throughput (rounds: "
-            f"{', '.join(f'{r:.2f}' for r in res['round_ratios'])}), {res['p99_ratio']}x p99; "
-            f"{res['records']} records, audit OK"
-        )
+        out.results[backend] = {"by_clients": []}
+        for clients in args.clients:  # (a fresh store and servers for each count)
+            res = measure(backend, clients, args)
+            out.results[backend]["by_clients"].append(res)
+            p, b = res["pedigree"], res["baseline"]
+            out.say(
+                f"[{backend}] {p['events']} events, {clients} clients: pedigree "
+                f"{p['events_per_s']:,.0f} events/s (median {p['median_ms']:.1f} ms, p99 "
+                f"{p['p99_ms']:.1f} ms); bare FastAPI {b['events_per_s']:,.0f} events/s (median "
+                f"{b['median_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms); ratio "
+                f"{res['throughput_ratio']:.2f}x throughput (rounds: "
+                f"{', '.join(f'{r:.2f}' for r in res['round_ratios'])}), {res['p99_ratio']}x "
+                f"p99; {res['records']} records, audit OK"
+            )
     out.finish()
 
 
