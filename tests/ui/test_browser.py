@@ -51,11 +51,26 @@ def test_sign_in_then_home_shows_what_needs_attention(open_page, demo: Demo) -> 
     withdrawn = page.locator("#withdrawn-in-use")
     withdrawn.get_by_text("warehouse/turnout-masked").wait_for()
     assert "synth/turnout-split" in withdrawn.inner_text()
-    # search by name: datasets, jobs and runs
+    # search by name: datasets, jobs and runs (the runs come in an answer of their own,
+    # held back here until the rest is shown: meanwhile the page says it is still looking)
+    held: list = []
+
+    def hold(route) -> None:
+        held.append(route)
+
+    page.route("**/api/v1/runs?*", hold)
     page.locator("#home-search").fill("rebalance")
     page.locator("#home-search").press("Enter")
     page.locator("#found-jobs").get_by_text("synth/turnout-rebalance").wait_for()
-    assert "synth/turnout-rebalance #" in page.locator("#found-runs").inner_text()
+    found_runs = page.locator("#found-runs")
+    expect(found_runs).to_contain_text("Looking through the runs")
+    assert "No run matches" not in found_runs.inner_text()
+    assert "so far" in page.locator(".results > p").inner_text()
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/api/v1/runs?*")
+    expect(found_runs).to_contain_text("synth/turnout-rebalance #")
+    assert "so far" not in page.locator(".results > p").inner_text()
     assert "q=rebalance" in page.url
     assert console.clean(RESOURCE_ERRORS) == []
 

@@ -82,10 +82,13 @@ function SearchResults({ q }: { q: string }) {
   const datasets = found.data.datasets.filter((d) => d.type === "dataset");
   const models = found.data.datasets.filter((d) => d.type === "model");
   const total = found.data.datasets.length + found.data.jobs.length + matchingRuns.length;
+  // (the runs come in their own answer: until it is here, say so rather than "no run matches")
+  const runsPending = runs.data === null && !runs.error;
   return (
     <div className="results" aria-live="polite">
       <p className="muted">
-        {plural(total, "result")} for <strong>{q}</strong>
+        {plural(total, "result")}
+        {runsPending ? " so far" : ""} for <strong>{q}</strong>
       </p>
       <div className="grid-2">
         <Section title={`Datasets (${datasets.length})`} id="found-datasets">
@@ -97,8 +100,14 @@ function SearchResults({ q }: { q: string }) {
         <Section title={`Jobs (${found.data.jobs.length})`} id="found-jobs">
           <CatalogList items={found.data.jobs} empty="No job matches." />
         </Section>
-        <Section title={`Runs (${matchingRuns.length})`} id="found-runs">
-          {runs.error ? <ErrorBox error={runs.error} compact /> : <RunList runs={matchingRuns.slice(0, 50)} empty="No run matches." />}
+        <Section title={runsPending ? "Runs" : `Runs (${matchingRuns.length})`} id="found-runs">
+          {runs.error ? (
+            <ErrorBox error={runs.error} compact />
+          ) : runsPending ? (
+            <Loading what="Looking through the runs" />
+          ) : (
+            <RunList runs={matchingRuns.slice(0, 50)} empty="No run matches." />
+          )}
         </Section>
       </div>
     </div>
