@@ -102,7 +102,7 @@ function SearchResults({ q }: { q: string }) {
         </Section>
         <Section title={runsPending ? "Runs" : `Runs (${matchingRuns.length})`} id="found-runs">
           {runs.error ? (
-            <ErrorBox error={runs.error} compact />
+            <ErrorBox error={runs.error} onRetry={runs.reload} compact />
           ) : runsPending ? (
             <Loading what="Looking through the runs" />
           ) : (
