@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -97,14 +99,49 @@ def test_a_young_postgresql_store_refreshes_its_statistics_as_it_doubles(
                     "WHERE schemaname = current_schema() AND relname = 'versions'"
                 ).scalar_one()
 
+        def settled(expected: int) -> int:
+            """The count once the refresh (a thread of its own) is done and counted."""
+            for thread in ledger._statistics:
+                thread.join()
+            deadline = time.monotonic() + 10  # (the server's statistics follow the commit)
+            while analyzed() != expected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return analyzed()
+
         ledger.append_many(DatasetVersion(name="d", version=f"v{n}") for n in range(1_000))
-        assert analyzed() == 0
+        assert settled(0) == 0
         ledger.append_many(DatasetVersion(name="d", version=f"w{n}") for n in range(100))
-        assert analyzed() == 1  # (1,024 reached)
+        assert settled(1) == 1  # (1,024 reached)
         ledger.append_many(DatasetVersion(name="d", version=f"x{n}") for n in range(100))
-        assert analyzed() == 1  # (no new power of two)
+        assert settled(1) == 1  # (no new power of two)
         with ledger.engine.connect() as conn:
             reltuples = conn.exec_driver_sql(
                 "SELECT reltuples FROM pg_class WHERE oid = 'versions'::regclass"
             ).scalar_one()
         assert reltuples >= 1_000
+
+
+@pytest.mark.postgres
+def test_the_append_that_reaches_a_power_of_two_is_answered_before_the_refresh_ends(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pedigree.store import ledger as ledger_module
+
+    release = threading.Event()
+    refreshed: list[list[str]] = []
+
+    def slow_refresh(engine: object, tables: list[str]) -> None:
+        release.wait(10)
+        refreshed.append(tables)
+
+    monkeypatch.setattr(ledger_module, "refresh_statistics", slow_refresh)
+    ledger = Ledger.init(tmp_path / "store", pg_url)[0]
+    try:
+        ledger.append_many(DatasetVersion(name="d", version=f"v{n}") for n in range(1_100))
+        assert ledger.size == 1_100 and refreshed == []  # (answered; the refresh waits)
+        ledger.append(DatasetVersion(name="d", version="after"))  # (and appends go on)
+        assert refreshed == []
+        release.set()
+    finally:
+        ledger.close()  # (waits for the refresh)
+    assert refreshed == [ledger_module._PLANNED]

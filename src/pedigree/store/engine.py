@@ -158,7 +158,7 @@ def refresh_statistics(engine: Engine, tables: list[str]) -> None:
         with engine.begin() as conn:
             conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
             conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
-    except SQLAlchemyError as exc:
+    except Exception as exc:  # (also run in a thread of its own: nothing may escape)
         log.info("statistics not refreshed: %s", describe_db_error(exc))
 
 

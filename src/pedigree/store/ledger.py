@@ -194,6 +194,7 @@ class Ledger:
         self.actor = actor or default_actor()
         self._key: Ed25519PrivateKey | None = None
         self._where = location.describe()
+        self._statistics: list[threading.Thread] = []  # (``ANALYZE`` runs: see ``_grown``)
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -299,6 +300,10 @@ class Ledger:
         )
 
     def close(self) -> None:
+        """Wait for a statistics refresh still running (see ``_grown``), then close the
+        connections."""
+        for thread in self._statistics:
+            thread.join()
         self.engine.dispose()
 
     def __enter__(self) -> Ledger:
@@ -418,12 +423,24 @@ class Ledger:
         for nearly empty tables: an ingest's look-up of runs by id went on reading the
         whole ``runs`` table (0.1 ms per commit at first, 1.3 ms two thousand runs later).
         ``ANALYZE`` makes every connection plan them afresh. (SQLite plans from its
-        indexes, without statistics.)"""
+        indexes, without statistics.)
+
+        It runs in a thread of its own (``close`` waits for it): it reads samples of every
+        projection table, about 0.2 s at 450,000 records, and the append that reached the
+        power of two is answered meanwhile, as is every append queued behind it in a
+        server."""
         if self.engine.dialect.name != "postgresql" or before >= STATISTICS_UNTIL:
             return
         after = max((r.seq for r in results), default=before)
         if before.bit_length() < after.bit_length() and after >= STATISTICS_FROM:
-            refresh_statistics(self.engine, _PLANNED)  # (a power of two was reached)
+            self._statistics = [running for running in self._statistics if running.is_alive()]
+            thread = threading.Thread(
+                target=refresh_statistics,
+                args=(self.engine, _PLANNED),
+                name="pedigree-statistics",
+            )
+            self._statistics.append(thread)
+            thread.start()
 
     def _append_locked(
         self,
