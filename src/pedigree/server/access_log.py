@@ -36,6 +36,8 @@ from pedigree.store.engine import (
     Prepared,
     bulk_insert,
     db_errors,
+    execute,
+    in_pipelined_transaction,
     together,
     write_transaction,
 )
@@ -117,6 +119,9 @@ def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Append rows to the chain; ``conn`` must be inside a write transaction."""
     if not rows:
         return
+    if in_pipelined_transaction(conn):
+        _write_chained_by_server(conn, rows)
+        return
     # (on PostgreSQL the chain's lock, then the last hash read under it: one round trip)
     lock = [(_LOCK_CHAIN, {})] if conn.dialect.name == "postgresql" else []
     last = together(conn, *lock, (_Q_LAST, {}))[-1].first()
@@ -126,6 +131,26 @@ def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
         previous = row_hash(previous, row)
         chained.append({**row, "hash": previous})
     bulk_insert(conn, t.access_log, chained)
+
+
+_CHAINED_INSERT = (
+    f"INSERT INTO access_log ({', '.join(FIELDS)}, hash) VALUES ({', '.join(['%s'] * len(FIELDS))}, "
+    "sha256(COALESCE((SELECT hash FROM access_log ORDER BY id DESC LIMIT 1), %s) || %s))"
+)
+
+
+def _write_chained_by_server(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """``write`` in a pipelined PostgreSQL transaction (an ingest's, an append's): the
+    server chains each row to the one before it (SHA-256 of that row's hash and this row's
+    canonical JSON, as ``row_hash``), so nothing is read back. The statements are only
+    sent, with the transaction's other writes: the rows cost no round trip of their own.
+    The chain's lock comes first; each insert, a statement of its own, sees the rows
+    committed before the lock was granted and those inserted before it."""
+    _LOCK_CHAIN.deferred(conn)
+    for row in rows:
+        canonical = canonical_json({k: row.get(k) for k in FIELDS})
+        values = (*(row.get(k) for k in FIELDS), GENESIS, canonical)
+        execute(conn, _CHAINED_INSERT, values).close()
 
 
 def append(ledger: Ledger, rows: list[dict[str, Any]]) -> None:

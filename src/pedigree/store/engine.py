@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from pathlib import Path
@@ -36,7 +37,12 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InvalidatePoolError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.sql import ClauseElement, ColumnElement
 
 from pedigree.errors import StoreError, WriteLockBusy
@@ -128,10 +134,10 @@ def make_engine(url: str) -> Engine:
     _quiet_aborted_pipelines()
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=_pool_setting(POOL_SIZE_ENV, 5, least=1),
         max_overflow=_pool_setting(MAX_OVERFLOW_ENV, 5, least=0),
     )
+    _ping_when_idle(engine)
 
     @event.listens_for(engine, "connect")
     def _on_pg_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -148,6 +154,40 @@ def make_engine(url: str) -> Engine:
             pipe.sync()
 
     return engine
+
+
+PING_IDLE_AFTER = 0.5
+"""A pooled PostgreSQL connection idle longer than this (seconds) is pinged before use."""
+
+_IDLE_FROM = "pedigree.idle_from"
+"""Pool record ``info`` key: when the connection went back to the pool."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle: a connection a server
+    restart, a network fault or an idle timeout has cut is found out before the work is
+    sent to it. SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip
+    for every append and ingest commit. A connection back in the pool less than
+    ``PING_IDLE_AFTER`` ago is used at once, as connection pools commonly do (HikariCP's
+    500 ms bypass window). If the server goes away within that window, the work sent fails
+    (nothing is written); a connection that broke in use fails its reset on return to the
+    pool, which then discards it."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info[_IDLE_FROM] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        idle_from = record.info.get(_IDLE_FROM)
+        if idle_from is None:  # (just opened)
+            return
+        if time.monotonic() - idle_from < PING_IDLE_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:  # (as pre-ping: the server may have
+            raise InvalidatePoolError(str(exc)) from None  # restarted, cutting them all)
 
 
 def refresh_statistics(engine: Engine, tables: list[str]) -> None:
@@ -262,6 +302,12 @@ class _AbortedPipelineNoise(logging.Filter):
             and len(record.args) == 2
             and isinstance(record.args[1], PipelineAborted)
         )
+
+
+def in_pipelined_transaction(conn: Connection) -> bool:
+    """Whether ``conn`` runs a PostgreSQL write transaction as one pipeline (statements
+    are sent, and answered at the next read or at the end)."""
+    return _PIPELINE in conn.info
 
 
 def _sync(conn: Connection, pipe: Any) -> None:
