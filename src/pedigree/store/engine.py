@@ -256,7 +256,7 @@ def _one_pipeline(conn: Connection) -> Iterator[None]:
     The connection is in autocommit mode meanwhile, so that ``BEGIN`` and ``COMMIT`` are
     statements of the pipeline like the others. A failure rolls the transaction back.
     (A plain round trip took 0.2-0.3 ms on the two-core VM this was measured on; an
-    ingest commit made eight before, four now.)
+    ingest commit made eight before, two now.)
     """
     from psycopg import pq
 
@@ -273,7 +273,7 @@ def _one_pipeline(conn: Connection) -> Iterator[None]:
         raise _dbapi_error(conn, exc) from None
     finally:
         conn.info.pop(_PIPELINE, None)
-        with contextlib.suppress(error):  # (a broken connection: the pool's ping finds it)
+        with contextlib.suppress(error):  # (a broken connection: the pool discards it)
             if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
                 raw.rollback()
             raw.autocommit = False
