@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from pedigree.store import Ledger
-from tests.roundtrips import RoundTrips
+from tests.roundtrips import RoundTrips, skip_unless_traceable
 
 PG_BASE = os.environ.get("PEDIGREE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -81,6 +81,7 @@ def ledger(store_args: dict[str, str | None]) -> Iterator[Ledger]:
 @pytest.fixture
 def traced(pg_url: str, tmp_path: Path) -> Iterator[tuple[Ledger, RoundTrips]]:
     """A fresh PostgreSQL ledger whose round trips to the server are counted."""
+    skip_unless_traceable()
     led, _ = Ledger.init(str(tmp_path / "store"), pg_url, actor="tester")
     trips = RoundTrips(led, tmp_path)
     try:
