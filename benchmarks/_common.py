@@ -264,10 +264,13 @@ def raw_database(backend: str) -> Iterator[RawDB]:
                 conn.close()
 
 
-def read_log_rows(ledger: Ledger) -> list[LogRow]:
-    """The exact rows the ledger stored in ``records``, in log order."""
+def read_log_rows(ledger: Ledger, *, after: int = 0) -> list[LogRow]:
+    """The exact rows the ledger stored in ``records``, in log order (those after seq
+    ``after``)."""
     with ledger.engine.connect() as conn:
-        result = conn.exec_driver_sql(f"SELECT {', '.join(RAW_COLUMNS)} FROM records ORDER BY seq")
+        result = conn.exec_driver_sql(
+            f"SELECT {', '.join(RAW_COLUMNS)} FROM records WHERE seq > {int(after)} ORDER BY seq"
+        )
         return [(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5])) for r in result]
 
 
