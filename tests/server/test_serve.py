@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -19,6 +21,8 @@ import pytest
 
 from pedigree.server import access_log, tokens
 from pedigree.store import Ledger
+
+SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 
 pytestmark = pytest.mark.slow
 
@@ -134,6 +138,19 @@ def test_serve_with_workers_writes_one_linear_log(
                     response = client.post("/api/v1/records", json=payload)
                     if response.status_code != 200:
                         errors.append(response.text)
+                    event = {
+                        "eventType": "START",
+                        "eventTime": f"2026-12-03T10:00:0{i}Z",
+                        "producer": "https://example.com/producer",
+                        "schemaURL": SCHEMA_URL,
+                        "run": {"runId": str(uuid.UUID(int=number * 100 + i + 1, version=4))},
+                        "job": {"namespace": "w", "name": f"job-{number}"},
+                    }
+                    response = client.post("/api/v1/lineage", json=event)
+                    if response.status_code != 201:
+                        errors.append(response.text)
+                    if client.get("/api/v1/whoami").status_code != 200:  # (a read's row)
+                        errors.append("whoami failed")
 
         threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
         for thread in threads:
@@ -141,9 +158,18 @@ def test_serve_with_workers_writes_one_linear_log(
         for thread in threads:
             thread.join(timeout=120)
         assert not errors, errors[:3]
-        assert ledger.size == 24
+        assert ledger.size == 48
         report = ledger.audit()
         assert report.ok, report.first
+        os.killpg(server.pid, signal.SIGTERM)  # (its read rows are written at shutdown)
+        server.wait(timeout=30)
+        # Every worker's rows, each one's writes and reads, form one chain
+        rows = access_log.query(ledger, limit=1000)
+        counts = Counter((r["method"], r["path"]) for r in rows)
+        assert counts[("POST", "/api/v1/records")] == 24
+        assert counts[("POST", "/api/v1/lineage")] == 24
+        assert counts[("GET", "/api/v1/whoami")] == 24
+        assert access_log.verify(ledger)["ok"] is True
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
