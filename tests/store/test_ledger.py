@@ -278,6 +278,21 @@ def test_lineage_cycles_are_refused(ledger: Ledger) -> None:
             ]
         )
     assert ledger.size == 5
+    # a cycle through versions new in the batch, after part of it was already written
+    # (a flush in between: here the walk for run "bf", whose output b is not new)
+    f, g, h = (DatasetVersion(name=n, version="1") for n in "fgh")
+    with pytest.raises(LineageCycleError, match="circular"):
+        ledger.append_many(
+            [
+                f,
+                g,
+                h,
+                Run(job="fg", kind="transform", inputs=[f.io()], outputs=[g.io()]),
+                Run(job="hb", kind="transform", inputs=[h.io()], outputs=[b.io()]),
+                Run(job="gf", kind="transform", inputs=[g.io()], outputs=[f.io()]),
+            ]
+        )
+    assert ledger.size == 5
     # regenerating an existing version from unrelated input is fine
     e = DatasetVersion(name="e", version="1")
     ledger.append_many([e, Run(job="eb", kind="transform", inputs=[e.io()], outputs=[b.io()])])

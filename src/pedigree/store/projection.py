@@ -80,7 +80,9 @@ class Projector:
         self._bodies: dict[int, RecordBody] = {}  # bodies written in this transaction
         self._new_nodes: set[int] = set()  # graph nodes created in this transaction
         self._new_datasets: set[int] = set()
-        self._pending_sources: set[int] = set()  # nodes with edges queued but not flushed
+        # nodes given edges from them in this transaction (flushed or not): a new node with
+        # none has no downstream, so a cycle check need not walk from it
+        self._sources: set[int] = set()
         if known is not None:
             self._runs.update(
                 {
@@ -137,7 +139,6 @@ class Projector:
         for statement, rows in grouped.items():
             statement.many(self.conn, rows)
         self.updates.clear()
-        self._pending_sources.clear()
 
     # --- lookups (this transaction first, then the tables, many keys per query) -----------
 
@@ -506,8 +507,8 @@ class Projector:
                     f"run {run_id} both uses and generates {_fmt(io)}: lineage would be circular"
                 )
         # A cycle needs a path from an output back to an input; a version created in this
-        # transaction with no queued edges has no downstream at all, so skip the walk.
-        starts = [v for v, _ in outputs if v not in self._new_nodes or v in self._pending_sources]
+        # transaction with no edges from it has no downstream at all, so skip the walk.
+        starts = [v for v, _ in outputs if v not in self._new_nodes or v in self._sources]
         if not starts or not upstream:
             return
         self.flush()
@@ -522,7 +523,7 @@ class Projector:
     def _edge(
         self, src: int, dst: int, kind: str, role: str | None, run: int | None, seq: int
     ) -> None:
-        self._pending_sources.add(src)
+        self._sources.add(src)
         self.inserts[t.edges].append(
             {
                 "src": src,
