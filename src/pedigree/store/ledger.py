@@ -64,13 +64,13 @@ from pedigree.store import disclosures as disclosure_store
 from pedigree.store import schema as t
 from pedigree.store.config import StoreLocation, locate
 from pedigree.store.engine import (
-    COPY_FROM_ROWS,
     HEAD_REVISION,
     Prepared,
     Rows,
     bulk_insert,
     current_revision,
     db_errors,
+    in_pipelined_transaction,
     key_chunks,
     listed,
     make_engine,
@@ -360,18 +360,18 @@ class Ledger:
         ``alongside`` writes whatever else must commit with the records, or not at all
         (the server's access-log row of the request that sent them), given the results.
         """
-        # Validate and canonicalise before taking the lock: the envelope splices these in.
-        prepared = _prepare(list(records))
-        if not prepared:
+        bodies = _bodies(list(records))  # (validated before taking the lock)
+        if not bodies:
             return []
-        keys = _idempotency(idempotency_keys, prepared)
+        keys, encoded = _idempotency(idempotency_keys, bodies)
         disclosures = list(disclosures)
         sealing = disclosure_store.SecretsKeys.load(self.location.path) if disclosures else None
         key = self._signing_key()  # (read before taking the lock)
-        small = len(prepared) < COPY_FROM_ROWS  # (larger appends gain more from COPY)
-        with db_errors(self._where), write_transaction(self.engine, pipeline=small) as conn:
+        with db_errors(self._where), write_transaction(self.engine, pipeline=True) as conn:
             locked = _LOCK_STATE.deferred(conn)  # (on PostgreSQL, answered with the look-ups)
-            state, results = self._append_locked(conn, key, locked, prepared, actor, keys)
+            state, results = self._append_locked(
+                conn, key, locked, bodies, actor, keys, encoded=encoded
+            )
             if sealing is not None:
                 disclosure_store.put(conn, disclosures, sealing)
             if alongside is not None:
@@ -407,8 +407,8 @@ class Ledger:
             write_transaction(self.engine, wait=wait, pipeline=True) as conn,
         ):
             locked = _LOCK_STATE.deferred(conn)  # (on PostgreSQL, answered with derive's reads)
-            prepared = _prepare(list(derive(conn)))
-            state, results = self._append_locked(conn, key, locked, prepared, actor, None, known)
+            bodies = _bodies(list(derive(conn)))
+            state, results = self._append_locked(conn, key, locked, bodies, actor, None, known)
             if alongside is not None:
                 alongside(conn, results)
         self._grown(state.size, results)
@@ -447,22 +447,26 @@ class Ledger:
         conn: Connection,
         key: Ed25519PrivateKey,
         locked: Callable[[], Rows],
-        prepared: list[tuple[str, bytes, RecordBody]],
+        bodies: list[RecordBody],
         actor: str | None,
         keys: list[tuple[str, bytes] | None] | None,
         known: Found | None = None,
+        encoded: dict[int, tuple[str, bytes]] | None = None,
     ) -> tuple[_State, list[Appended]]:
-        """Number, hash, project and sign ``prepared`` records; ``locked`` gives the ledger
-        state, read with the write lock held. Returns that state (before) and the results.
+        """Number, canonicalise, hash, project and sign ``bodies``; ``locked`` gives the
+        ledger state, read with the write lock held. Returns that state (before) and the
+        results. ``encoded``: (schema id, canonical bytes) of some bodies, by position.
 
         Its reads (the state, the idempotency keys already used, what the records refer
         to) are all sent before the first answer is needed: on PostgreSQL, inside a
-        pipelined transaction, one round trip for all of them."""
+        pipelined transaction, one round trip for all of them. Its writes go every
+        ``SEND_EVERY`` records there, without waiting for them: the server stores one
+        part while the next is canonicalised and projected, instead of all at the end."""
         actor = actor or self.actor
         results: list[Appended] = []
         replayed = _replayed(conn, keys)
         projector = Projector(conn, known)
-        projector.prefetch(body for _, _, body in prepared)
+        projector.prefetch(bodies)
         state = self._state_of(locked().first())
         now_dt = datetime.now(UTC)
         now = format_time(now_dt)
@@ -474,20 +478,27 @@ class Ledger:
         nodes: list[dict[str, Any]] = []
         envelope = Envelope(actor, now)
         fresh_keys: list[dict[str, Any]] = []
-        for position, (schema, body_bytes, body) in enumerate(prepared, start=1):
+        send = in_pipelined_transaction(conn)
+        for position, body in enumerate(bodies, start=1):
             idem = keys[position - 1] if keys else None
             if idem is not None and idem[0] in seen:
                 results.append(Appended(seen[idem[0]], existing=True))
                 continue
             try:
+                schema, body_bytes = (encoded or {}).get(position) or _encode(body)
                 existing = projector.apply(size + 1, now, body, body_bytes)
             except RecordError as exc:
-                raise _itemised(exc, position, len(prepared)) from None
+                raise _itemised(exc, position, len(bodies)) from None
             if idem is not None:
                 fresh_keys.append({"key": idem[0], "seq": existing or size + 1, "digest": idem[1]})
             if existing is not None:
                 results.append(Appended(existing, existing=True))
                 continue
+            if send and len(rows) == SEND_EVERY:
+                bulk_insert(conn, t.records, rows)
+                projector.flush()
+                bulk_insert(conn, t.merkle_nodes, nodes)
+                rows, nodes = [], []
             size += 1
             data = envelope(body=body_bytes, schema=schema, seq=size)
             leaf = merkle.leaf_hash(data)
@@ -505,7 +516,7 @@ class Ledger:
             )
             results.append(Appended(size))
         with pipelined(conn, rows=len(rows)):  # (one round trip on PostgreSQL)
-            if rows:
+            if size > state.size:
                 bulk_insert(conn, t.records, rows)
                 projector.flush()
                 bulk_insert(conn, t.merkle_nodes, nodes)
@@ -928,39 +939,57 @@ class Ledger:
             yield conn
 
 
-def _prepare(
-    records: list[RecordBody | dict[str, Any]],
-) -> list[tuple[str, bytes, RecordBody]]:
-    """(schema id, canonical body, model) per record; models pass through, dicts are parsed
-    as submissions. An error names the item when there are several."""
+def _bodies(records: list[RecordBody | dict[str, Any]]) -> list[RecordBody]:
+    """The records as models: models pass through, dicts are parsed as submissions. An
+    error names the item when there are several."""
     out = []
     for position, record in enumerate(records, start=1):
         try:
-            body = record if isinstance(record, RecordBody) else parse_submission(record)
-            out.append((body.schema_id(), canonical_json(body_to_json(body)), body))
+            out.append(record if isinstance(record, RecordBody) else parse_submission(record))
         except RecordError as exc:
             raise _itemised(exc, position, len(records)) from None
     return out
 
 
+def _encode(body: RecordBody) -> tuple[str, bytes]:
+    """(schema id, canonical bytes) of a record's body: what its envelope splices in."""
+    return body.schema_id(), canonical_json(body_to_json(body))
+
+
+SEND_EVERY = 500
+"""Records per part of a PostgreSQL append whose writes are sent while the next part is
+prepared (see ``Ledger._append_locked``). A part costs a few statements; at 500 records
+they are a small share, and the server has work from early on (measured in
+``benchmarks/bench_append.py``: docs/benchmarks.md, section 1)."""
+
+
 def _idempotency(
-    keys: Sequence[str | None] | None, prepared: list[tuple[str, bytes, RecordBody]]
-) -> list[tuple[str, bytes] | None] | None:
-    """(key, digest of the record) per record, checked: one per record, unique, short."""
+    keys: Sequence[str | None] | None, bodies: list[RecordBody]
+) -> tuple[list[tuple[str, bytes] | None] | None, dict[int, tuple[str, bytes]]]:
+    """(key, digest of the record) per record, checked: one per record, unique, short;
+    and the encoded bodies of the keyed records, by position (from 1)."""
     if keys is None:
-        return None
-    if len(keys) != len(prepared):
-        raise RecordError(f"{len(keys)} idempotency keys for {len(prepared)} records")
+        return None, {}
+    if len(keys) != len(bodies):
+        raise RecordError(f"{len(keys)} idempotency keys for {len(bodies)} records")
     given = [k for k in keys if k is not None]
     if len(set(given)) != len(given):
         raise RecordError("an idempotency key appears twice in one batch")
     for k in given:
         if not 1 <= len(k) <= 128 or not k.isprintable():
             raise RecordError("an idempotency key is 1-128 printable characters")
-    return [
-        None if k is None else (k, hashlib.sha256(schema.encode() + b"\n" + body).digest())
-        for k, (schema, body, _) in zip(keys, prepared, strict=True)
-    ]
+    encoded: dict[int, tuple[str, bytes]] = {}
+    digests: list[tuple[str, bytes] | None] = []
+    for position, (k, body) in enumerate(zip(keys, bodies, strict=True), start=1):
+        if k is None:
+            digests.append(None)
+            continue
+        try:
+            schema, data = encoded[position] = _encode(body)
+        except RecordError as exc:
+            raise _itemised(exc, position, len(bodies)) from None
+        digests.append((k, hashlib.sha256(schema.encode() + b"\n" + data).digest()))
+    return digests, encoded
 
 
 def _replayed(
