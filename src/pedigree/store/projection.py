@@ -285,7 +285,7 @@ class Projector:
         self._load(self._ask_datasets([(namespace, name)]))
         return self._datasets[(namespace, name)]
 
-    def _version_identity(self, ref: VersionRef) -> _Identity | None:
+    def _version_identity(self, ref: VersionRef | EntityVersion) -> _Identity | None:
         dataset = self._datasets.get((ref.namespace, ref.name), False)
         if dataset is False or (
             dataset is not None and (dataset[0], ref.version) not in self._versions
@@ -398,7 +398,7 @@ class Projector:
         elif dataset[1] != kind:
             raise ConflictError(f"{label} is recorded as a {dataset[1]}, not a {kind}")
         else:
-            existing = self._version_identity(body.ref())
+            existing = self._version_identity(body)  # (no VersionRef built: it has the same keys)
             if existing is not None:
                 if self._holds(existing.seq, body, canonical):
                     return existing.seq
