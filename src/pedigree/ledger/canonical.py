@@ -11,7 +11,9 @@ UTF-16 unit and by code point (keys below U+D800), integers within ±(2**53 - 1)
 floats whose shortest form needs no exponent and is not integral (``0.25``; RFC 8785
 takes its digits from the same shortest repr). Such values are encoded by ``orjson``;
 anything else (``1e-7``, ``100.0``, astral keys, NaN, lone
-surrogates, big integers) goes to ``rfc8785``. A property test holds both paths equal.
+surrogates, big integers) goes to ``rfc8785``. ``orjson`` writes first, and when its
+output is all ASCII, so are the keys, and only the numbers need a look. A property test
+holds both paths equal.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from pedigree.errors import RecordError
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 bytes of ``value``; NaN, infinities and unsafe integers are refused."""
-    if _plain(value):
-        try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:
-            pass  # lone surrogates and the like: let rfc8785 name the problem
+    try:
+        out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        out = None  # lone surrogates and the like: let rfc8785 name the problem
+    # (All-ASCII output: every key sorts the same by UTF-16 unit and by code point.)
+    if out is not None and (_plain_numbers(value) if out.isascii() else _plain(value)):
+        return out
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, UnicodeError) as exc:
@@ -56,14 +60,32 @@ def _plain(value: Any) -> bool:
         return True
     if kind is list:
         return all(type(item) in _LEAVES or _plain(item) for item in value)
-    if kind in _LEAVES:
-        return True
+    return kind in _LEAVES or _plain_number(value)
+
+
+def _plain_numbers(value: Any) -> bool:
+    """``_plain`` for a value whose keys are known to be plain (its JSON is all ASCII):
+    only its other leaves are looked at."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return kind in _LEAVES or _plain_number(value)
+    for item in value.values() if kind is dict else value:
+        kind = type(item)
+        if kind in _LEAVES:
+            continue
+        if not (_plain_numbers(item) if kind is dict or kind is list else _plain_number(item)):
+            return False
+    return True
+
+
+def _plain_number(value: Any) -> bool:
+    kind = type(value)
     if kind is int:
         return -_SAFE_INT <= value <= _SAFE_INT
     if kind is float:
         text = repr(value)
         return math.isfinite(value) and "e" not in text and not text.endswith(".0")
-    return False
+    return False  # (not JSON: rfc8785 names it)
 
 
 _LEAVES = frozenset({str, bool, type(None)})
