@@ -40,9 +40,9 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 
 def prepare_cost(records: list, sample: int = 3_000, repeat: int = 5) -> float:
-    """Seconds per record of what ``append_many`` does before taking the write lock:
-    pydantic JSON dump + RFC 8785 canonical bytes (median of ``repeat`` passes over a
-    sample of the same records)."""
+    """Seconds per record of the pydantic JSON dump + RFC 8785 canonical bytes, the part
+    of ``append_many`` that needs no database (median of ``repeat`` passes over a sample
+    of the same records)."""
     chosen = records[:sample]
     passes = []
     for _ in range(repeat):
@@ -116,8 +116,8 @@ def main() -> None:
     )
     prepare = prepare_cost(records)
     out.say(
-        f"part of append_many done before the lock (pydantic dump + RFC 8785 canonical "
-        f"form): {prepare * 1e6:.1f} µs/record, i.e. at most {1 / prepare:,.0f} records/s"
+        f"pydantic dump + RFC 8785 canonical form (part of append_many): "
+        f"{prepare * 1e6:.1f} µs/record, i.e. at most {1 / prepare:,.0f} records/s"
     )
     for backend in args.backends:
         out.say(f"[{backend}] appending {len(records):,} records in batches of {args.batch:,} …")
