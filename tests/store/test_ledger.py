@@ -259,9 +259,10 @@ def test_rows_written_alongside_commit_with_the_records_or_not_at_all(ledger: Le
 def test_an_append_sent_in_parts_is_still_one_atomic_append(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On PostgreSQL a large append sends its writes every ``SEND_EVERY`` records, before
-    the rest is checked: a record refused in a later part still leaves nothing written, and
-    what is written reads back, audits and reindexes as if sent at once."""
+    """On PostgreSQL a large append sends its writes every ``SEND_EVERY`` records (or
+    ``SEND_BYTES``), before the rest is checked: a record refused in a later part still
+    leaves nothing written, and what is written reads back, audits and reindexes as if
+    sent at once."""
     monkeypatch.setattr(ledger_module, "SEND_EVERY", 4)
     sent: list[int] = []
 
@@ -298,10 +299,17 @@ def test_an_append_sent_in_parts_is_still_one_atomic_append(
     with pytest.raises(LineageCycleError, match="item 8 of 8"):
         ledger.append_many(cycle)
     assert counts(ledger) == before and ledger.head() == head
+    # a part also ends at SEND_BYTES of log rows (large records)
+    monkeypatch.setattr(ledger_module, "SEND_EVERY", 1000)
+    monkeypatch.setattr(ledger_module, "SEND_BYTES", 1)
+    sent.clear()
+    ledger.append_many(late[:3])
+    assert sent == ([1, 1, 1] if postgresql else [3])
     assert ledger.audit().ok
-    upstream = ledger.trace("out2", direction="up").to_json()
-    assert ledger.reindex() == 30
-    assert counts(ledger) == before and ledger.trace("out2", direction="up").to_json() == upstream
+    upstream, after = ledger.trace("out2", direction="up").to_json(), counts(ledger)
+    assert ledger.reindex() == 33
+    assert counts(ledger) == after and after["records"] == 33
+    assert ledger.trace("out2", direction="up").to_json() == upstream
 
 
 def test_lineage_cycles_are_refused(ledger: Ledger) -> None:

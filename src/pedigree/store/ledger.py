@@ -460,8 +460,9 @@ class Ledger:
         Its reads (the state, the idempotency keys already used, what the records refer
         to) are all sent before the first answer is needed: on PostgreSQL, inside a
         pipelined transaction, one round trip for all of them. Its writes go every
-        ``SEND_EVERY`` records there, without waiting for them: the server stores one
-        part while the next is canonicalised and projected, instead of all at the end."""
+        ``SEND_EVERY`` records (or ``SEND_BYTES`` of them) there, without waiting for
+        them: the server stores one part while the next is canonicalised and projected,
+        instead of all at the end."""
         actor = actor or self.actor
         results: list[Appended] = []
         replayed = _replayed(conn, keys)
@@ -478,7 +479,7 @@ class Ledger:
         nodes: list[dict[str, Any]] = []
         envelope = Envelope(actor, now)
         fresh_keys: list[dict[str, Any]] = []
-        send = in_pipelined_transaction(conn)
+        send, part_bytes = in_pipelined_transaction(conn), 0
         for position, body in enumerate(bodies, start=1):
             idem = keys[position - 1] if keys else None
             if idem is not None and idem[0] in seen:
@@ -494,13 +495,14 @@ class Ledger:
             if existing is not None:
                 results.append(Appended(existing, existing=True))
                 continue
-            if send and len(rows) == SEND_EVERY:
+            if send and (len(rows) == SEND_EVERY or part_bytes >= SEND_BYTES):
                 bulk_insert(conn, t.records, rows)
                 projector.flush()
                 bulk_insert(conn, t.merkle_nodes, nodes)
-                rows, nodes = [], []
+                rows, nodes, part_bytes = [], [], 0
             size += 1
             data = envelope(body=body_bytes, schema=schema, seq=size)
+            part_bytes += len(data)
             leaf = merkle.leaf_hash(data)
             for level, idx, digest in merkle.append_leaf(frontier, size - 1, leaf, TILE_LEVEL):
                 nodes.append({"level": level, "idx": idx, "hash": digest})
@@ -961,6 +963,10 @@ SEND_EVERY = 500
 prepared (see ``Ledger._append_locked``). A part costs a few statements; at 500 records
 they are a small share, and the server has work from early on (measured in
 ``benchmarks/bench_append.py``: docs/benchmarks.md, section 1)."""
+SEND_BYTES = 16 * 2**20
+"""A part also ends once its log rows reach this many bytes: its rows go to the server as
+one JSON parameter, hex-encoded, which a batch of large records would otherwise grow
+towards PostgreSQL's 1 GB limit for one value."""
 
 
 def _idempotency(
