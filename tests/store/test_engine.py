@@ -64,7 +64,7 @@ def test_a_failed_pipelined_write_is_a_dbapi_error_and_nothing_is_kept(ledger: L
 
 
 def test_appends_small_and_large_audit_and_read_back(ledger: Ledger) -> None:
-    """Appends below and above the COPY threshold (pipelined and not) keep one verifiable log."""
+    """Appends of one record, a few and a batch keep one verifiable log."""
     ledger.append(version(0))
     ledger.append_many([version(n) for n in range(1, 4)])
     ledger.append_many([version(n) for n in range(4, 4 + COPY_FROM_ROWS + 10)])

@@ -333,17 +333,15 @@ def key_chunks(keys: Iterable[Any], size: int = 2000) -> Iterator[list[Any]]:
 
 
 @contextlib.contextmanager
-def pipelined(conn: Connection, rows: int = 0) -> Iterator[None]:
+def pipelined(conn: Connection) -> Iterator[None]:
     """On PostgreSQL, send the statements run inside without waiting for each one's
     answer (psycopg's pipeline mode): a transaction's writes, whose results nobody reads,
-    cost one round trip instead of one each. Elsewhere it changes nothing, and so it does
-    for a write of ``rows`` records large enough for ``COPY`` (which cannot be pipelined
-    and is worth more).
+    cost one round trip instead of one each. Elsewhere it changes nothing.
 
     A failed statement is reported when its answer is read, at the latest when the block
     ends; it is raised as the ``DBAPIError`` SQLAlchemy raises for it elsewhere.
     """
-    if conn.dialect.name != "postgresql" or rows >= COPY_FROM_ROWS or _PIPELINE in conn.info:
+    if conn.dialect.name != "postgresql" or in_pipelined_transaction(conn):
         yield  # (in a pipelined transaction, its next read or its end reports a failure)
         return
     raw: Any = conn.connection.dbapi_connection

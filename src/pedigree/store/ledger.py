@@ -75,7 +75,6 @@ from pedigree.store.engine import (
     listed,
     make_engine,
     migrate,
-    pipelined,
     refresh_statistics,
     write_transaction,
 )
@@ -479,14 +478,25 @@ class Ledger:
         nodes: list[dict[str, Any]] = []
         envelope = Envelope(actor, now)
         fresh_keys: list[dict[str, Any]] = []
+        encoded = encoded or {}
         send, part_bytes = in_pipelined_transaction(conn), 0
+
+        def write_rows() -> None:
+            """Write the log rows so far, their projections and tree nodes (on PostgreSQL,
+            only sent)."""
+            bulk_insert(conn, t.records, rows)
+            projector.flush()
+            bulk_insert(conn, t.merkle_nodes, nodes)
+            rows.clear()
+            nodes.clear()
+
         for position, body in enumerate(bodies, start=1):
             idem = keys[position - 1] if keys else None
             if idem is not None and idem[0] in seen:
                 results.append(Appended(seen[idem[0]], existing=True))
                 continue
             try:
-                schema, body_bytes = (encoded or {}).get(position) or _encode(body)
+                schema, body_bytes = encoded.get(position) or _encode(body)
                 existing = projector.apply(size + 1, now, body, body_bytes)
             except RecordError as exc:
                 raise _itemised(exc, position, len(bodies)) from None
@@ -496,10 +506,8 @@ class Ledger:
                 results.append(Appended(existing, existing=True))
                 continue
             if send and (len(rows) == SEND_EVERY or part_bytes >= SEND_BYTES):
-                bulk_insert(conn, t.records, rows)
-                projector.flush()
-                bulk_insert(conn, t.merkle_nodes, nodes)
-                rows, nodes, part_bytes = [], [], 0
+                write_rows()
+                part_bytes = 0
             size += 1
             data = envelope(body=body_bytes, schema=schema, seq=size)
             part_bytes += len(data)
@@ -517,13 +525,11 @@ class Ledger:
                 }
             )
             results.append(Appended(size))
-        with pipelined(conn, rows=len(rows)):  # (one round trip on PostgreSQL)
-            if size > state.size:
-                bulk_insert(conn, t.records, rows)
-                projector.flush()
-                bulk_insert(conn, t.merkle_nodes, nodes)
-                self._write_head(conn, key, size, frontier, now_dt)
-            bulk_insert(conn, t.idempotency_keys, fresh_keys)
+        # (both callers' transactions are pipelined on PostgreSQL: these are only sent)
+        if size > state.size:
+            write_rows()
+            self._write_head(conn, key, size, frontier, now_dt)
+        bulk_insert(conn, t.idempotency_keys, fresh_keys)
         return state, results
 
     # --- confidential values ------------------------------------------------------------
