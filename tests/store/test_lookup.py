@@ -46,7 +46,7 @@ def test_the_newest_version_skips_the_placeholder_and_reads_one_index_entry(
     # The plan walks the (dataset_id, id) index backwards from the dataset's end: the cost
     # grows neither with its own versions nor with those recorded since (before revision
     # 0004 every version of the dataset was read).
-    newest = lookup._Q_NEWEST
+    newest = lookup._Q_DATASETS
     with ledger.engine.connect() as conn:
         sql, params = newest._bind(
             conn, {"keys": ["long", "only-placeholder"], "placeholder": PLACEHOLDER}

@@ -90,14 +90,17 @@ DATASETS_BY_NAME = Prepared(
     )
 )
 """Datasets by name (the caller checks the namespace on the rows); the projection uses it too."""
-_Q_NEWEST = Prepared(
-    # Per dataset, its newest version from the end of its stretch of the ``(dataset_id,
-    # id)`` index: one entry read however many versions it has. (The dataset is bounded on
-    # both sides rather than named with ``=``: with ``=`` the order asked for is merely
-    # ``id``'s, and PostgreSQL may then walk the primary key back through every newer
-    # version of every dataset, all of them for a dataset with none.)
+_Q_DATASETS = Prepared(
+    # Each dataset by name with its newest version, from the end of its stretch of the
+    # ``(dataset_id, id)`` index: one entry read however many versions it has. (The dataset
+    # is bounded on both sides rather than named with ``=``: with ``=`` the order asked for
+    # is merely ``id``'s, and PostgreSQL may then walk the primary key back through every
+    # newer version of every dataset, all of them for a dataset with none.)
     lambda dialect: select(
-        d.c.id.label("dataset_id"),
+        d.c.id,
+        d.c.kind,
+        d.c.namespace,
+        d.c.name,
         select(v.c.version)
         .where(
             v.c.dataset_id >= d.c.id,
@@ -159,8 +162,7 @@ def load(
     # PostgreSQL runs in one round trip)
     calls = [
         *((_Q_RUNS, {"keys": chunk}) for chunk in key_chunks(runs)),
-        *((DATASETS_BY_NAME, {"keys": chunk}) for chunk in names),
-        *((_Q_NEWEST, {"keys": chunk, "placeholder": placeholder}) for chunk in names),
+        *((_Q_DATASETS, {"keys": chunk, "placeholder": placeholder}) for chunk in names),
         *(
             (_Q_VERSIONS, {"keys": chunk, "versions": wanted})
             for chunk in names
@@ -178,15 +180,14 @@ def load(
             found.read[row.seq] = Read(row, body)
             found.run_rows[row.run_id] = row
     ids: dict[int, Key] = {}
-    for row in answers.get(DATASETS_BY_NAME, []):
+    for row in answers.get(_Q_DATASETS, []):
         key = (row.namespace, row.name)
         if key in datasets:
             ids[row.id] = key
             found.kinds[key] = row.kind
             found.dataset_ids[key] = (row.id, row.kind)
-    for row in answers.get(_Q_NEWEST, []):
-        if row.dataset_id in ids and row.version is not None:
-            found.latest[ids[row.dataset_id]] = row.version
+            if row.version is not None:
+                found.latest[key] = row.version
     found.version_ids.update(dict.fromkeys((i, version) for i in ids for version in versions))
     for row in answers.get(_Q_VERSIONS, []):
         if (row.namespace, row.name) in datasets:
