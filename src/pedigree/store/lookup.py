@@ -89,7 +89,8 @@ DATASETS_BY_NAME = Prepared(
         listed(d.c.name, dialect, name="keys")
     )
 )
-"""Datasets by name (the caller checks the namespace on the rows); the projection uses it too."""
+"""Datasets by name, for the projection (the caller checks the namespace on the rows); the
+look-ups here use ``_Q_DATASETS``, which also reads the newest version."""
 _Q_DATASETS = Prepared(
     # Each dataset by name with its newest version, from the end of its stretch of the
     # ``(dataset_id, id)`` index: one entry read however many versions it has. (The dataset
