@@ -84,24 +84,26 @@ _Q_RUNS = Prepared(
         .where(listed(r.c.run_id, dialect, name="keys"), r.c.superseded_seq.is_(None))
     )
 )
-DATASETS_BY_NAME = Prepared(
-    lambda dialect: select(d.c.id, d.c.kind, d.c.namespace, d.c.name).where(
+
+
+def _datasets_by_name(dialect: str, *more: Any) -> Any:
+    """Datasets by name (the caller checks the namespace on the rows), with ``more`` columns."""
+    return select(d.c.id, d.c.kind, d.c.namespace, d.c.name, *more).where(
         listed(d.c.name, dialect, name="keys")
     )
-)
-"""Datasets by name, for the projection (the caller checks the namespace on the rows); the
-look-ups here use ``_Q_DATASETS``, which also reads the newest version."""
+
+
+DATASETS_BY_NAME = Prepared(_datasets_by_name)
+"""Datasets by name, for the projection; the look-ups here use ``_Q_DATASETS``, which
+also reads the newest version."""
 _Q_DATASETS = Prepared(
     # Each dataset by name with its newest version, from the end of its stretch of the
     # ``(dataset_id, id)`` index: one entry read however many versions it has. (The dataset
     # is bounded on both sides rather than named with ``=``: with ``=`` the order asked for
     # is merely ``id``'s, and PostgreSQL may then walk the primary key back through every
     # newer version of every dataset, all of them for a dataset with none.)
-    lambda dialect: select(
-        d.c.id,
-        d.c.kind,
-        d.c.namespace,
-        d.c.name,
+    lambda dialect: _datasets_by_name(
+        dialect,
         select(v.c.version)
         .where(
             v.c.dataset_id >= d.c.id,
@@ -112,7 +114,7 @@ _Q_DATASETS = Prepared(
         .limit(1)
         .scalar_subquery()
         .label("version"),
-    ).where(listed(d.c.name, dialect, name="keys"))
+    )
 )
 _Q_VERSIONS = Prepared(
     lambda dialect: (
