@@ -25,8 +25,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def subprocess_server(command: Sequence[str], port: int, ready: str = "/healthz") -> Iterator[str]:
+def subprocess_server(
+    command: Sequence[str], port: int, ready: str = "/healthz"
+) -> Iterator[Server]:
     """Start a server process, wait until ``ready`` answers 200, stop it (SIGTERM) at the end."""
     process = subprocess.Popen(
         list(command),
@@ -49,7 +57,7 @@ def subprocess_server(command: Sequence[str], port: int, ready: str = "/healthz"
             if time.monotonic() > deadline:
                 raise SystemExit("server did not become ready in 60 s")
             time.sleep(0.1)
-        yield url
+        yield Server(url, process.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -65,6 +73,40 @@ def pedigree_serve(store: str, database_url: str | None, port: int) -> list[str]
     if database_url:
         command += ["--database-url", database_url]
     return [*command, "--log-level", "warning", "--max-body-bytes", str(16 * 1024 * 1024)]
+
+
+def process_cpu(pid: int) -> tuple[float, float]:
+    """(CPU seconds of the process's main thread, of all its threads, exited ones included),
+    from ``/proc`` (Linux). A uvicorn server runs its event loop on its main thread."""
+    return _stat_cpu(f"/proc/{pid}/task/{pid}/stat"), _stat_cpu(f"/proc/{pid}/stat")
+
+
+def _stat_cpu(path: str) -> float:
+    with open(path) as stat:  # (fields after the command name: utime and stime are 12th, 13th)
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backends_cpu(database_url: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends connected to ``database_url``'s
+    database; ``None`` when they are not processes of this machine (a remote server)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (url.database,),
+            )
+        ]
+    try:
+        return sum(_stat_cpu(f"/proc/{pid}/stat") for pid in pids)
+    except OSError:
+        return None
 
 
 @dataclass

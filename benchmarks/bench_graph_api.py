@@ -57,9 +57,9 @@ def measure(backend: str, graph: bc.Layered, args: argparse.Namespace, out: c.Ou
         times: dict[str, list[float]] = {"http_trace": [], "http_lineage": [], "in_process": []}
         sizes: dict[str, int] = {}
         with (
-            s.subprocess_server(command, port, "/readyz") as url,
+            s.subprocess_server(command, port, "/readyz") as server,
             httpx.Client(
-                base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+                base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=120
             ) as http,
         ):
 

@@ -19,13 +19,22 @@ Each number of clients (``--clients``, default 4, 8, 16 and 32) is measured in t
 fresh store and servers: each client waits for its answer before it sends again, so with
 few clients the figure is set by how long one request takes (for Pedigree, mostly its
 commit), with many by how much work each one costs.
+Where the CPU goes is counted too (from ``/proc``, Linux), per event: Pedigree's event loop
+(its main thread), its other threads (on PostgreSQL, the group commit's writer), the
+PostgreSQL backends serving its database, and the clients; the bare server and its
+clients likewise. From these the script prints the most Pedigree could take on this
+machine: its interpreter lock lets its threads use one core between them, and everything
+(clients and database included) shares the machine's cores. That bound, against the bare
+endpoint's rate, says how far the ratio could rise with no waiting at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -169,12 +178,13 @@ def measure(backend: str, clients: int, args: argparse.Namespace) -> dict[str, A
             s.subprocess_server(s.pedigree_serve(store, database, port), port, "/readyz")
         )
         warm_up = work(10, clients, 10**6)
-        s.drive(bare, None, clients, warm_up)
-        s.drive(ours, token, clients, warm_up)
+        s.drive(bare.url, None, clients, warm_up)
+        s.drive(ours.url, token, clients, warm_up)
         baselines, pedigrees = [], []
+        spent: dict[str, float | None] = {}
         for part in plan:
-            baselines.append(s.drive(bare, None, clients, part))
-            pedigrees.append(s.drive(ours, token, clients, part))
+            baselines.append(_counted(spent, "bare", bare, None, clients, part))
+            pedigrees.append(_counted(spent, "pedigree", ours, token, clients, part, database))
         baseline, pedigree = combined(baselines), combined(pedigrees)
         if baseline.errors:
             raise SystemExit(f"baseline errors: {baseline.errors[:3]}")
@@ -199,7 +209,85 @@ def measure(backend: str, clients: int, args: argparse.Namespace) -> dict[str, A
             for p, b in zip(pedigrees, baselines, strict=True)
         ],
         "audit_ok": True,
+        **_bound(spent, pedigree.requests, ours_summary, base),
     }
+
+
+def _counted(
+    spent: dict[str, float | None],
+    name: str,
+    server: s.Server,
+    token: str | None,
+    clients: int,
+    part: list[list[Any]],
+    database: str | None = None,
+) -> s.Load:
+    """``s.drive``, adding the CPU seconds it cost to ``spent`` (``name``'s server threads,
+    its PostgreSQL backends, the clients: this process)."""
+    db_before = s.backends_cpu(database) if database else None
+    main_before, all_before = s.process_cpu(server.pid)
+    clients_before = time.process_time()
+    load = s.drive(server.url, token, clients, part)
+    clients_after = time.process_time()
+    main_after, all_after = s.process_cpu(server.pid)
+    db_after = s.backends_cpu(database) if database else None
+    used: dict[str, float | None] = {
+        f"{name}_event_loop": main_after - main_before,
+        f"{name}_other_threads": (all_after - main_after) - (all_before - main_before),
+        f"{name}_clients": clients_after - clients_before,
+    }
+    if database:
+        used[f"{name}_postgresql"] = (
+            None if db_before is None or db_after is None else db_after - db_before
+        )
+    for key, value in used.items():
+        total = spent.get(key, 0.0)
+        spent[key] = None if value is None or total is None else total + value
+    return load
+
+
+def _bound(
+    spent: dict[str, float | None],
+    events: int,
+    ours: dict[str, Any],
+    base: dict[str, Any],
+) -> dict[str, Any]:
+    """CPU per event (ms), and the most events/s Pedigree could take on this machine: its
+    threads share one interpreter lock (one core), and all the work, clients' and
+    PostgreSQL's included, shares the machine's cores."""
+    per_event = {  # (a thread's and its process's CPU are rounded apart: never below 0)
+        k: None if v is None else round(1e3 * max(v, 0.0) / events, 3) for k, v in spent.items()
+    }
+    server = (per_event["pedigree_event_loop"] or 0) + (per_event["pedigree_other_threads"] or 0)
+    everything = server + (per_event["pedigree_clients"] or 0)
+    everything += per_event.get("pedigree_postgresql") or 0
+    cores = os.cpu_count() or 1
+    bound = min(1e3 / server, cores * 1e3 / everything) if server > 0 else None
+    return {
+        "cpu_ms_per_event": per_event,
+        "bound_events_per_s": None if bound is None else round(bound, 1),
+        "bound_ratio": None if bound is None else round(bound / base["events_per_s"], 3),
+        "cores": cores,
+    }
+
+
+def _cpu_line(res: dict[str, Any]) -> str:
+    cpu = res["cpu_ms_per_event"]
+
+    def ms(key: str) -> str:
+        return "?" if cpu.get(key) is None else f"{cpu[key]:.2f}"
+
+    database = f", PostgreSQL {ms('pedigree_postgresql')}" if "pedigree_postgresql" in cpu else ""
+    bare = (cpu["bare_event_loop"] or 0) + (cpu["bare_other_threads"] or 0)
+    bound = res["bound_events_per_s"]
+    return (
+        f"    CPU ms per event: pedigree event loop {ms('pedigree_event_loop')}, other threads "
+        f"{ms('pedigree_other_threads')}{database}, clients {ms('pedigree_clients')}; bare "
+        f"server {bare:.2f}, clients "
+        f"{ms('bare_clients')}. Most pedigree could take here ({res['cores']} cores, one "
+        f"interpreter lock): "
+        + ("?" if bound is None else f"{bound:,.0f} events/s, {res['bound_ratio']:.2f}x bare")
+    )
 
 
 def main() -> None:
@@ -226,6 +314,7 @@ def main() -> None:
                 f"{', '.join(f'{r:.2f}' for r in res['round_ratios'])}), {res['p99_ratio']}x "
                 f"p99; {res['records']} records, audit OK"
             )
+            out.say(_cpu_line(res))
     out.finish()
 
 
