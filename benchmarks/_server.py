@@ -114,6 +114,8 @@ class Load:
     seconds: float
     latencies: list[float]
     errors: list[str]
+    metered: tuple[Any, Any] | None = None
+    """``drive``'s ``meter`` read as the clients start and once they have all finished."""
 
     @property
     def requests(self) -> int:
@@ -126,9 +128,12 @@ def drive(
     clients: int,
     work: Sequence[Sequence[tuple[str, str, Any]]],
     check: Callable[[httpx.Response], bool] = lambda r: r.is_success,
+    meter: Callable[[], Any] | None = None,
 ) -> Load:
     """``clients`` threads, client ``i`` sending ``work[i]`` (method, path, JSON) in order on
-    one keep-alive connection; wall time and every request's latency."""
+    one keep-alive connection; wall time and every request's latency. ``meter`` (CPU
+    counters, say) is read when the clients start sending and when they are done: not
+    while they connect (creating an ``httpx.Client`` costs milliseconds of CPU)."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -155,6 +160,9 @@ def drive(
         thread.start()
     start.wait()
     began = time.perf_counter()
+    first = meter() if meter is not None else None
     for thread in threads:
         thread.join()
-    return Load(time.perf_counter() - began, latencies, errors)
+    seconds = time.perf_counter() - began
+    metered = (first, meter()) if meter is not None else None
+    return Load(seconds, latencies, errors, metered)

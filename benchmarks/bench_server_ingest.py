@@ -222,24 +222,23 @@ def _counted(
     part: list[list[Any]],
     database: str | None = None,
 ) -> s.Load:
-    """``s.drive``, adding the CPU seconds it cost to ``spent`` (``name``'s server threads,
-    its PostgreSQL backends, the clients: this process)."""
-    db_before = s.backends_cpu(database) if database else None
-    main_before, all_before = s.process_cpu(server.pid)
-    clients_before = time.process_time()
-    load = s.drive(server.url, token, clients, part)
-    clients_after = time.process_time()
-    main_after, all_after = s.process_cpu(server.pid)
-    db_after = s.backends_cpu(database) if database else None
+    """``s.drive``, adding the CPU seconds it cost to ``spent``: ``name``'s event loop and
+    other threads, its PostgreSQL backends, and the clients (this process)."""
+
+    def meter() -> tuple[float, float, float, float | None]:
+        main, every = s.process_cpu(server.pid)
+        return main, every, time.process_time(), s.backends_cpu(database) if database else None
+
+    load = s.drive(server.url, token, clients, part, meter=meter)
+    assert load.metered is not None
+    (main0, all0, clients0, db0), (main1, all1, clients1, db1) = load.metered
     used: dict[str, float | None] = {
-        f"{name}_event_loop": main_after - main_before,
-        f"{name}_other_threads": (all_after - main_after) - (all_before - main_before),
-        f"{name}_clients": clients_after - clients_before,
+        f"{name}_event_loop": main1 - main0,
+        f"{name}_other_threads": (all1 - main1) - (all0 - main0),
+        f"{name}_clients": clients1 - clients0,
     }
     if database:
-        used[f"{name}_postgresql"] = (
-            None if db_before is None or db_after is None else db_after - db_before
-        )
+        used[f"{name}_postgresql"] = None if db0 is None or db1 is None else db1 - db0
     for key, value in used.items():
         total = spent.get(key, 0.0)
         spent[key] = None if value is None or total is None else total + value
