@@ -75,6 +75,10 @@ def pedigree_serve(store: str, database_url: str | None, port: int) -> list[str]
     return [*command, "--log-level", "warning", "--max-body-bytes", str(16 * 1024 * 1024)]
 
 
+PROC = os.path.exists("/proc/self/task")
+"""Whether CPU time can be read per process and thread (Linux's ``/proc``)."""
+
+
 def process_cpu(pid: int) -> tuple[float, float]:
     """(CPU seconds of the process's main thread, of all its threads, exited ones included),
     from ``/proc`` (Linux). A uvicorn server runs its event loop on its main thread."""

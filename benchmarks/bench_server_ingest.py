@@ -19,7 +19,8 @@ Each number of clients (``--clients``, default 4, 8, 16 and 32) is measured in t
 fresh store and servers: each client waits for its answer before it sends again, so with
 few clients the figure is set by how long one request takes (for Pedigree, mostly its
 commit), with many by how much work each one costs.
-Where the CPU goes is counted too (from ``/proc``, Linux), per event: Pedigree's event loop
+
+Where the CPU goes is counted too (from ``/proc``, Linux only), per event: Pedigree's event loop
 (its main thread), its other threads (on PostgreSQL, the group commit's writer), the
 PostgreSQL backends serving its database, and the clients; the bare server and its
 clients likewise. From these the script prints the most Pedigree could take on this
@@ -209,7 +210,7 @@ def measure(backend: str, clients: int, args: argparse.Namespace) -> dict[str, A
             for p, b in zip(pedigrees, baselines, strict=True)
         ],
         "audit_ok": True,
-        **_bound(spent, pedigree.requests, ours_summary, base),
+        **_bound(spent, pedigree.requests, base),
     }
 
 
@@ -223,7 +224,10 @@ def _counted(
     database: str | None = None,
 ) -> s.Load:
     """``s.drive``, adding the CPU seconds it cost to ``spent``: ``name``'s event loop and
-    other threads, its PostgreSQL backends, and the clients (this process)."""
+    other threads, its PostgreSQL backends, and the clients (this process). Without
+    ``/proc`` (not Linux), only ``s.drive``."""
+    if not s.PROC:
+        return s.drive(server.url, token, clients, part)
 
     def meter() -> tuple[float, float, float, float | None]:
         main, every = s.process_cpu(server.pid)
@@ -245,20 +249,18 @@ def _counted(
     return load
 
 
-def _bound(
-    spent: dict[str, float | None],
-    events: int,
-    ours: dict[str, Any],
-    base: dict[str, Any],
-) -> dict[str, Any]:
+def _bound(spent: dict[str, float | None], events: int, base: dict[str, Any]) -> dict[str, Any]:
     """CPU per event (ms), and the most events/s Pedigree could take on this machine: its
     threads share one interpreter lock (one core), and all the work, clients' and
-    PostgreSQL's included, shares the machine's cores."""
+    PostgreSQL's included, shares the machine's cores. (PostgreSQL's share is left out when
+    its processes are not on this machine; nothing is counted without ``/proc``.)"""
     per_event = {  # (a thread's and its process's CPU are rounded apart: never below 0)
         k: None if v is None else round(1e3 * max(v, 0.0) / events, 3) for k, v in spent.items()
     }
-    server = (per_event["pedigree_event_loop"] or 0) + (per_event["pedigree_other_threads"] or 0)
-    everything = server + (per_event["pedigree_clients"] or 0)
+    server = (per_event.get("pedigree_event_loop") or 0) + (
+        per_event.get("pedigree_other_threads") or 0
+    )
+    everything = server + (per_event.get("pedigree_clients") or 0)
     everything += per_event.get("pedigree_postgresql") or 0
     cores = os.cpu_count() or 1
     bound = min(1e3 / server, cores * 1e3 / everything) if server > 0 else None
@@ -272,6 +274,8 @@ def _bound(
 
 def _cpu_line(res: dict[str, Any]) -> str:
     cpu = res["cpu_ms_per_event"]
+    if not cpu:
+        return "    CPU not counted (no /proc on this system)"
 
     def ms(key: str) -> str:
         return "?" if cpu.get(key) is None else f"{cpu[key]:.2f}"
