@@ -15,8 +15,10 @@ import time
 
 import pytest
 
+from pedigree.errors import WriteLockBusy
 from pedigree.model import DatasetVersion
 from pedigree.store import Ledger
+from pedigree.store.engine import write_transaction
 
 pytestmark = pytest.mark.slow
 
@@ -108,32 +110,60 @@ def _wait_ready(proc: subprocess.Popen[str]) -> None:
     assert line.strip() == "ready", proc.stderr.read() if proc.stderr else line
 
 
+def _writing(probe: Ledger) -> bool:
+    """Whether another connection is inside a write transaction of the store: on SQLite it
+    holds the write lock; on PostgreSQL it has inserted log rows, not yet committed (its
+    lock on ``records``)."""
+    if probe.engine.dialect.name == "postgresql":
+        with probe.engine.connect() as conn:
+            held = conn.exec_driver_sql(
+                "SELECT 1 FROM pg_locks WHERE relation = 'records'::regclass "
+                "AND mode = 'RowExclusiveLock' AND granted AND pid <> pg_backend_pid()"
+            ).first()
+        return held is not None
+    try:
+        with write_transaction(probe.engine, wait=False):
+            return False
+    except WriteLockBusy:
+        return True
+
+
 def test_a_batch_killed_mid_append_is_all_or_nothing(
     ledger: Ledger, store_args: dict[str, str | None]
 ) -> None:
+    """The batch is killed ``pause`` seconds after it is seen inside its write transaction
+    (shorter each time it commits first: a fixed delay from its start missed the
+    transaction once the append grew faster than the delay)."""
     ledger.append(DatasetVersion(name="before", version="1"))
     outcomes = set()
-    for delay in (0.3, 0.8, 1.5):
-        before = ledger.size
-        proc = subprocess.Popen(
-            [sys.executable, "-c", BATCH, *_args(store_args), "20000"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        _wait_ready(proc)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-        with Ledger.open(store_args["store"], store_args["database_url"]) as fresh:
-            size = fresh.size
-            assert size in (before, before + 20000)
-            outcomes.add(size - before)
-            report = fresh.audit()
-            assert report.ok, report.to_json()
-            assert report.records == size
-        if size > before:
-            break  # the batch committed before the kill; nothing left to interrupt
+    probe = Ledger.open(store_args["store"], store_args["database_url"])
+    try:
+        for pause in (0.25, 0.1, 0.0):
+            before = ledger.size
+            proc = subprocess.Popen(
+                [sys.executable, "-c", BATCH, *_args(store_args), "20000"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            _wait_ready(proc)
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and not _writing(probe) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(pause)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=60)
+            with Ledger.open(store_args["store"], store_args["database_url"]) as fresh:
+                size = fresh.size
+                assert size in (before, before + 20000)
+                outcomes.add(size - before)
+                report = fresh.audit()
+                assert report.ok, report.to_json()
+                assert report.records == size
+            if size == before:
+                break  # killed inside the transaction: nothing of the batch was written
+    finally:
+        probe.close()
     assert 0 in outcomes, "no kill landed inside the batch transaction"
 
 
